@@ -1,0 +1,80 @@
+import {createHash} from 'node:crypto'
+import {existsSync, readdirSync, readFileSync} from 'node:fs'
+import {basename, join, relative, resolve} from 'node:path'
+import {clusterProblems} from './checks/index.js'
+import type {Cluster} from './model.js'
+import {InventoryError, type Problem} from './problems.js'
+import {resolveCluster} from './resolve.js'
+import {inventory as inventorySchema, type RawInventory} from './schema/index.js'
+import {schemaProblems} from './schema-errors.js'
+import {interpolateSecrets} from './secrets.js'
+import {Source} from './source.js'
+
+export interface LoadOptions {
+  cwd?: string
+  env?: NodeJS.ProcessEnv
+}
+
+/**
+ * `prod` → inventories/prod.yaml (or .yml); anything with a slash or a YAML extension is a path. A name that does
+ * not exist is an error that lists the inventories there are.
+ */
+export function resolveInventoryPath(ref: string, cwd = process.cwd()): string {
+  const looksLikePath = ref.includes('/') || /\.ya?ml$/.test(ref)
+  const candidates = looksLikePath ? [resolve(cwd, ref)] : [join(cwd, 'inventories', `${ref}.yaml`), join(cwd, 'inventories', `${ref}.yml`)]
+  const found = candidates.find((c) => existsSync(c))
+  if (found) return found
+  const dir = join(cwd, 'inventories')
+  const known = existsSync(dir) ? readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).map((f) => f.replace(/\.ya?ml$/, '')) : []
+  throw new InventoryError([
+    {
+      file: looksLikePath ? ref : join('inventories', `${ref}.yaml`),
+      line: 0,
+      column: 0,
+      path: '(file)',
+      message: 'inventory not found',
+      hint: known.length ? `use one of: ${known.join(', ')} — or a path to a .yaml file` : 'create inventories/NAME.yaml (see README, "Inventory")',
+    },
+  ])
+}
+
+export interface Loaded {
+  cluster: Cluster
+  /** Problems that did not stop loading: none today, kept for warnings. */
+  warnings: Problem[]
+}
+
+/** Reads, validates and resolves an inventory. Throws InventoryError with every problem found; touches no host. */
+export function loadInventory(ref: string, opts: LoadOptions = {}): Loaded {
+  const cwd = opts.cwd ?? process.cwd()
+  const file = resolveInventoryPath(ref, cwd)
+  const bytes = readFileSync(file)
+  const shown = relative(cwd, file).startsWith('..') ? file : relative(cwd, file) || basename(file)
+  return loadInventoryText(bytes.toString('utf8'), shown, {...opts, hash: createHash('sha256').update(bytes).digest('hex')})
+}
+
+export function loadInventoryText(text: string, file: string, opts: LoadOptions & {hash?: string} = {}): Loaded {
+  const source = new Source(file, text)
+  const syntax = source.syntaxProblems()
+  if (syntax.length > 0) throw new InventoryError(syntax)
+
+  const plain = source.doc.toJS({maxAliasCount: 100}) as unknown
+  if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
+    throw new InventoryError([source.problem([], 'the inventory must be a YAML mapping', 'start with `name: CLUSTER` (see README, "Inventory")')])
+  }
+
+  const {value, secrets, problems: secretProblems} = interpolateSecrets(plain, {env: opts.env ?? process.env, source})
+  const parsed = inventorySchema.safeParse(value, {reportInput: true})
+  const problems = [...secretProblems]
+  if (!parsed.success) {
+    problems.push(...schemaProblems(parsed.error.issues, inventorySchema, source, value))
+    throw new InventoryError(problems)
+  }
+
+  const raw: RawInventory = parsed.data
+  const hash = opts.hash ?? createHash('sha256').update(text).digest('hex')
+  const {cluster, problems: refProblems} = resolveCluster(raw, source, {hash, secrets})
+  problems.push(...refProblems, ...clusterProblems(cluster, raw, source))
+  if (problems.length > 0) throw new InventoryError(problems)
+  return {cluster, warnings: []}
+}

@@ -1,0 +1,280 @@
+import type {Cluster, Director, HaproxyServer, RealServer, Vip, VirtualService, VrrpInstance, VrrpMember, VrrpScript, WeightedRef} from './model.js'
+import type {Path, Problem} from './problems.js'
+import {resolveClients, resolveDirectors, resolveGroups, resolveRealServers} from './hosts.js'
+import type {RawInventory, RawVrrpInstance} from './schema/index.js'
+import type {Source} from './source.js'
+import {closest} from './schema-errors.js'
+
+/** Builds the cluster model from a schema-valid inventory, reporting every reference that points nowhere. */
+export function resolveCluster(raw: RawInventory, source: Source, meta: {hash: string; secrets: Set<string>}): {cluster: Cluster; problems: Problem[]} {
+  const problems: Problem[] = []
+  const directors = resolveDirectors(raw)
+  const realServers = resolveRealServers(raw)
+  const clients = resolveClients(raw)
+  const hostNames = new Set([...directors, ...realServers, ...clients].map((h) => h.name))
+  const groups = resolveGroups(raw, source, hostNames, problems)
+
+  const ref = (kind: string, name: string, known: string[], path: Path, where: string): boolean => {
+    if (known.includes(name)) return true
+    const guess = closest(name, known)
+    problems.push(
+      source.problem(path, `${kind} "${name}" is not defined`, guess ? `did you mean "${guess}"? (defined: ${known.join(', ')})` : known.length ? `define it under ${where} (defined: ${known.join(', ')})` : `define it under ${where}`),
+    )
+    return false
+  }
+
+  const scripts = resolveScripts(raw)
+  const instances = Object.entries(raw.vrrp_instances).map(([name, inst]) =>
+    resolveInstance(name, inst, directors, scripts.map((s) => s.name), ref),
+  )
+  const virtualServices = resolveVirtualServices(raw, realServers, ref)
+  const haproxyServers = resolveHaproxyServers(raw, realServers, ref)
+
+  for (const [i, rs] of realServers.entries()) {
+    const mine = virtualServices.filter((vs) => vs.realServers.some((r) => r.name === rs.name))
+    const kinds = new Set(mine.map((vs) => vs.forwarding))
+    const forwarding = kinds.has('DR') ? 'DR' : kinds.has('TUN') ? 'TUN' : kinds.has('NAT') ? 'NAT' : 'none'
+    const vips = [...new Set(mine.filter((vs) => vs.forwarding !== 'NAT').map((vs) => vs.vip))]
+    realServers[i] = {...rs, lvs: {vips, forwarding}, manage: raw.real_servers?.[rs.name]?.manage ?? (forwarding !== 'none' || rs.gateway !== undefined)}
+  }
+
+  applyDirectorTuningDefaults(raw, directors, instances, virtualServices)
+
+  const secrets = new Set(meta.secrets)
+  for (const inst of instances) if (inst.authPass) secrets.add(inst.authPass)
+  if (raw.haproxy?.stats?.auth?.password) secrets.add(raw.haproxy.stats.auth.password)
+
+  const n = raw.notifications
+  const cluster: Cluster = {
+    name: raw.name,
+    description: raw.description,
+    file: source.file,
+    hash: meta.hash,
+    directors,
+    realServers,
+    clients,
+    groups,
+    keepalived: {
+      routerId: raw.keepalived?.router_id,
+      vrrpMcastGroup4: raw.keepalived?.vrrp_mcast_group4,
+      enableScriptSecurity: raw.keepalived?.enable_script_security ?? true,
+      scriptUser: raw.keepalived?.script_user ?? 'root',
+      vrrpGarpMasterRefresh: raw.keepalived?.vrrp_garp_master_refresh,
+      extraGlobalDefs: raw.keepalived?.extra_global_defs ?? [],
+    },
+    scripts,
+    instances,
+    virtualServices,
+    haproxy: raw.haproxy,
+    haproxyServers,
+    notifications: {
+      email: n?.email
+        ? {to: n.email.to, from: n.email.from ?? `keepalived@${raw.name}.invalid`, smtpServer: n.email.smtp_server ?? '127.0.0.1', smtpConnectTimeout: n.email.smtp_connect_timeout ?? 30}
+        : undefined,
+      script: n?.script ?? false,
+      smtpAlert: n?.smtp_alert ?? false,
+    },
+    deploy: {
+      releasesKeep: raw.deploy?.releases_keep ?? 5,
+      serviceManager: raw.deploy?.service_manager ?? 'auto',
+      forks: raw.deploy?.forks ?? 20,
+      stateDir: raw.deploy?.state_dir ?? '/var/lib/lbctl',
+    },
+    secrets: [...secrets],
+  }
+  return {cluster, problems}
+}
+
+type RefCheck = (kind: string, name: string, known: string[], path: Path, where: string) => boolean
+
+/** Files lbctl installs for the generated checks; referenced by the rendered keepalived.conf. */
+export const CHECK_HAPROXY_SCRIPT = '/etc/keepalived/lbctl-check-haproxy.sh'
+
+function resolveScripts(raw: RawInventory): VrrpScript[] {
+  return Object.entries(raw.vrrp_scripts ?? {}).map(([name, s]) => {
+    // Absolute paths: with enable_script_security keepalived refuses scripts it cannot prove root-owned.
+    const [kind, command]: [VrrpScript['kind'], string] = s.process
+      ? ['process', `/usr/bin/killall -0 ${s.process}`]
+      : s.down_file
+        ? ['down_file', `/usr/bin/test ! -e ${s.down_file}`]
+        : s.restart_haproxy
+          ? ['restart_haproxy', CHECK_HAPROXY_SCRIPT]
+          : ['script', s.script ?? '']
+    return {
+      name,
+      kind,
+      command,
+      interval: s.interval ?? 2,
+      weight: s.weight,
+      fall: s.fall ?? 2,
+      rise: s.rise ?? 1,
+      timeout: s.timeout,
+      user: s.user,
+      origin: ['vrrp_scripts', name],
+    }
+  })
+}
+
+function parseVip(v: NonNullable<RawVrrpInstance['vips']>[number]): Vip {
+  const spec = typeof v === 'string' ? {address: v} : v
+  const [address, prefix] = spec.address.split('/')
+  const p = prefix === undefined ? 32 : Number(prefix)
+  return {cidr: `${address}/${p}`, address, prefix: p, dev: typeof v === 'string' ? undefined : v.dev, label: typeof v === 'string' ? undefined : v.label}
+}
+
+function weighted(r: string | {name: string; weight?: number}): WeightedRef {
+  return typeof r === 'string' ? {name: r} : {name: r.name, weight: r.weight}
+}
+
+function resolveInstance(name: string, inst: RawVrrpInstance, directors: Director[], scriptNames: string[], ref: RefCheck): VrrpInstance {
+  const origin: Path = ['vrrp_instances', name]
+  const directorNames = directors.map((d) => d.name)
+  const memberNames = inst.directors ? Object.keys(inst.directors).filter((d) => ref('director', d, directorNames, [...origin, 'directors', d], 'directors')) : directorNames
+
+  // Without any priority written, the first director listed is the master: 100, 99, 98…
+  const members: VrrpMember[] = memberNames.map((dn, i) => {
+    const d = directors.find((x) => x.name === dn)!
+    const own = inst.directors?.[dn]
+    const priorityOrigin: Path = own?.priority !== undefined ? [...origin, 'directors', dn, 'priority'] : d.priority !== undefined ? ['directors', dn, 'priority'] : origin
+    return {
+      director: dn,
+      priority: own?.priority ?? d.priority ?? 100 - i,
+      state: own?.state ?? d.state ?? 'BACKUP', // settled below once the master is known
+      interface: own?.interface ?? inst.interface ?? d.interface,
+      origin: priorityOrigin,
+    }
+  })
+
+  const explicitState = (dn: string) => inst.directors?.[dn]?.state ?? directors.find((d) => d.name === dn)?.state
+  const byRole = memberNames.find((dn) => directors.find((d) => d.name === dn)?.role === 'master') ?? memberNames.find((dn) => explicitState(dn) === 'MASTER')
+  let master = inst.master ?? byRole
+  if (inst.master && !ref('director', inst.master, memberNames, [...origin, 'master'], `vrrp_instances.${name}.directors`)) master = undefined
+  if (master === undefined) {
+    const top = [...members].sort((a, b) => b.priority - a.priority)[0]
+    master = top?.director ?? ''
+  }
+  for (const m of members) {
+    const explicit = explicitState(m.director)
+    // keepalived only honours nopreempt on a BACKUP-state instance, so under nopreempt everyone starts BACKUP and
+    // the highest priority still wins the first election.
+    m.state = explicit ?? (inst.nopreempt ? 'BACKUP' : m.director === master ? 'MASTER' : 'BACKUP')
+  }
+
+  const trackScripts = (inst.track_scripts ?? []).map(weighted)
+  trackScripts.forEach((t, i) => ref('vrrp_script', t.name, scriptNames, [...origin, 'track_scripts', i], 'vrrp_scripts'))
+
+  return {
+    name,
+    vrid: inst.virtual_router_id,
+    vips: inst.vips.map(parseVip),
+    advertInt: inst.advert_int ?? 1,
+    version: inst.version ?? 2,
+    authType: inst.auth_pass ? (inst.auth_type ?? 'PASS') : inst.auth_type,
+    authPass: inst.auth_pass,
+    trackScripts: trackScripts.filter((t) => scriptNames.includes(t.name)),
+    trackInterfaces: (inst.track_interfaces ?? []).map(weighted),
+    nopreempt: inst.nopreempt ?? false,
+    preemptDelay: inst.preempt_delay,
+    garpMasterDelay: inst.garp_master_delay,
+    unicast: inst.unicast ?? false,
+    useVmac: inst.use_vmac ?? false,
+    smtpAlert: inst.smtp_alert ?? false,
+    syncGroup: inst.sync_group,
+    virtualRoutes: inst.virtual_routes ?? [],
+    notify: inst.notify ?? {},
+    master,
+    members,
+    origin,
+  }
+}
+
+function resolveVirtualServices(raw: RawInventory, realServers: RealServer[], ref: RefCheck): VirtualService[] {
+  const rsNames = realServers.map((r) => r.name)
+  return Object.entries(raw.virtual_servers ?? {}).map(([name, vs]) => {
+    const origin: Path = ['virtual_servers', name]
+    const members = vs.real_servers
+      .map((r, i) => ({r: typeof r === 'string' ? {name: r} : r, i}))
+      .filter(({r, i}) => ref('real server', r.name, rsNames, [...origin, 'real_servers', i], 'real_servers'))
+      .map(({r}) => {
+        const rs = realServers.find((x) => x.name === r.name)!
+        return {name: rs.name, address: rs.address, port: r.port ?? rs.port, weight: r.weight ?? rs.weight}
+      })
+    return {
+      name,
+      vip: vs.vip,
+      port: vs.port,
+      protocol: vs.protocol ?? 'TCP',
+      scheduler: vs.scheduler ?? 'wlc',
+      forwarding: vs.forwarding ?? 'DR',
+      persistenceTimeout: vs.persistence_timeout,
+      persistenceGranularity: vs.persistence_granularity,
+      delayLoop: vs.delay_loop ?? 6,
+      sorryServer: vs.sorry_server,
+      quorum: vs.quorum,
+      hysteresis: vs.hysteresis,
+      alpha: vs.alpha ?? false,
+      omega: vs.omega ?? false,
+      inhibitOnFailure: vs.inhibit_on_failure ?? false,
+      virtualhost: vs.virtualhost,
+      realServers: members,
+      healthCheck: vs.health_check ?? {type: 'HTTP_GET'},
+      origin,
+    }
+  })
+}
+
+function resolveHaproxyServers(raw: RawInventory, realServers: RealServer[], ref: RefCheck): Record<string, HaproxyServer[]> {
+  const out: Record<string, HaproxyServer[]> = {}
+  const rsNames = realServers.map((r) => r.name)
+  const sections = [
+    ...Object.entries(raw.haproxy?.backends ?? {}).map(([n, b]) => ({n, servers: b.servers, path: ['haproxy', 'backends', n] as Path})),
+    ...Object.entries(raw.haproxy?.listens ?? {}).map(([n, b]) => ({n, servers: b.servers, path: ['haproxy', 'listens', n] as Path})),
+  ]
+  for (const {n, servers, path} of sections) {
+    out[n] = servers
+      .map((s, i) => ({s: typeof s === 'string' ? {name: s} : s, i}))
+      .filter(({s, i}) => ref('real server', s.name, rsNames, [...path, 'servers', i], 'real_servers'))
+      .map(({s}) => {
+        const rs = realServers.find((x) => x.name === s.name)!
+        return {
+          name: rs.name,
+          address: rs.address,
+          port: s.port ?? rs.port,
+          weight: s.weight ?? rs.weight,
+          cookie: s.cookie,
+          backup: s.backup ?? false,
+          check: s.check ?? true,
+          maxconn: s.maxconn,
+          sendProxy: s.send_proxy ?? false,
+        }
+      })
+  }
+  return out
+}
+
+/**
+ * Director sysctls and offloads that the topology itself demands, unless the inventory says otherwise:
+ * HAProxy binding a VIP the backup does not hold needs ip_nonlocal_bind; LVS-NAT forwards, so ip_forward; LVS drops
+ * GRO/LRO-merged frames larger than the MTU (seed 002), so both off on every interface LVS uses.
+ */
+function applyDirectorTuningDefaults(raw: RawInventory, directors: Director[], instances: VrrpInstance[], services: VirtualService[]): void {
+  const lvs = services.length > 0
+  const nat = services.some((s) => s.forwarding === 'NAT')
+  for (const d of directors) {
+    const defaults: Record<string, string> = {}
+    if (raw.haproxy) defaults['net.ipv4.ip_nonlocal_bind'] = '1'
+    if (nat) defaults['net.ipv4.ip_forward'] = '1'
+    d.tuning.sysctls = {...defaults, ...d.tuning.sysctls}
+    if (lvs) {
+      const used = new Set<string>()
+      for (const inst of instances) {
+        for (const m of inst.members) if (m.director === d.name) used.add(m.interface)
+        for (const v of inst.vips) if (v.dev && inst.members.some((m) => m.director === d.name)) used.add(v.dev)
+      }
+      const e = d.tuning.ethtool
+      if (e.interfaces.length === 0) e.interfaces = [...used].sort()
+      e.gro ??= false
+      e.lro ??= false
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import {isIPv4} from 'node:net'
+import {z} from 'zod'
+
+// Names end up as keepalived/HAProxy identifiers, file names and shell words: keep them boring.
+export const NAME_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,62}$/
+export const name = z
+  .string()
+  .regex(NAME_RE, {message: 'must start with a letter and contain only letters, digits, "_", "." or "-" (at most 63 characters)'})
+
+// Linux IFNAMSIZ is 16 including the NUL, so 15 characters.
+export const ifname = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, {message: 'is not a safe interface name (letters, digits, "_", "." or "-", at most 15 characters)'})
+
+export const ipv4 = z.string().refine((v) => isIPv4(v), {message: 'is not an IPv4 address (write it like 10.0.0.11)'})
+
+/** "10.0.0.100" or "10.0.0.100/24". */
+export const ipv4OrCidr = z.string().refine(
+  (v) => {
+    const [addr, prefix, extra] = v.split('/')
+    if (extra !== undefined || !isIPv4(addr)) return false
+    return prefix === undefined || (/^\d{1,2}$/.test(prefix) && Number(prefix) <= 32)
+  },
+  {message: 'is not an IPv4 address with an optional /prefix (write it like 10.0.0.100/24)'},
+)
+
+export const port = z.number().int().min(1, {message: 'must be a port number from 1 to 65535'}).max(65535, {message: 'must be a port number from 1 to 65535'})
+
+/** HAProxy time format: a number of milliseconds, or a number with a unit (us, ms, s, m, h, d). */
+export const duration = z.union([
+  z.number().int().positive(),
+  z.string().regex(/^\d+(us|ms|s|m|h|d)$/, {message: 'is not a duration (write it like 500ms, 10s, 1m)'}),
+])
+
+// Raw snippets pasted into daemon configs or shell must stay on one line: a newline would let a value start a new
+// config block (or a new shell command) of its own.
+export const oneLine = z.string().regex(/^[^\n\r\0]*$/, {message: 'must be a single line'}).min(1)
+
+export const absPath = z
+  .string()
+  .regex(/^\/[A-Za-z0-9_.\/-]*$/, {message: 'must be an absolute path of letters, digits, "_", ".", "-" and "/"'})
+
+/** A value that may come from `${env:NAME}` or `${file:PATH}`; resolved (and remembered for masking) at load time. */
+export const secret = z.string().min(1, {message: 'must not be empty'})
+
+export const sshSettings = z
+  .strictObject({
+    host: z.string().regex(/^[A-Za-z0-9_.:-]+$/, {message: 'is not a host name or address'}).optional()
+      .describe('Address or ~/.ssh/config Host alias to connect to (default: the host\'s address).'),
+    user: z.string().regex(/^[a-z_][a-z0-9_.-]*$/, {message: 'is not a user name'}).optional()
+      .describe('Login user (default root). A non-root user runs every command through `sudo -n`.'),
+    port: port.optional().describe('SSH port (default 22).'),
+    identity_file: z.string().optional().describe('Private key file (default: ssh-agent, then ~/.ssh/id_ed25519, id_rsa).'),
+    proxy_jump: z.string().optional().describe('Bastion as [user@]host[:port], like OpenSSH ProxyJump.'),
+    known_hosts: z.string().optional().describe('known_hosts file to verify host keys against (default ~/.ssh/known_hosts).'),
+    connect_timeout: z.number().positive().max(600).optional().describe('Seconds to wait for the TCP connection and handshake (default 10).'),
+    sudo: z.boolean().optional().describe('Force (true) or forbid (false) `sudo -n`; default: only when user is not root.'),
+  })
+  .describe('How lbctl reaches a host over SSH. Anything unset falls back to ~/.ssh/config, then OpenSSH defaults.')
+
+export const tuning = z
+  .strictObject({
+    sysctls: z
+      .record(z.string().regex(/^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$/, {message: 'is not a sysctl key (like net.ipv4.ip_forward)'}), z.union([z.string().regex(/^[^\n\r\0]*$/), z.number()]))
+      .optional()
+      .describe('Extra sysctls, written to /etc/sysctl.d/90-lbctl.conf and applied at runtime.'),
+    ethtool: z
+      .strictObject({
+        interfaces: z.array(ifname).optional().describe('Interfaces to tune (default: every interface a VRRP instance or virtual service uses).'),
+        gro: z.boolean().optional().describe('Generic receive offload; LVS directors want it off (default off when the director runs LVS).'),
+        lro: z.boolean().optional().describe('Large receive offload; off for anything that forwards (default off when the director runs LVS).'),
+      })
+      .optional(),
+  })
+  .describe('Host tuning: sysctls and NIC offloads.')
+
+export const vars = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {message: 'is not a variable name'}), z.unknown())
+  .describe('Free-form variables, visible to playbook `when` expressions.')

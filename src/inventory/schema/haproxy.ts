@@ -1,0 +1,137 @@
+import {z} from 'zod'
+import {absPath, duration, ipv4, name, oneLine, port, secret} from './common.js'
+
+export const balance = z
+  .string()
+  .regex(/^(roundrobin|static-rr|leastconn|first|source|random|uri|url_param [A-Za-z0-9_.-]+|hdr\([A-Za-z0-9_-]+\)|rdp-cookie(\([A-Za-z0-9_-]+\))?)$/, {
+    message: 'is not a balance algorithm (roundrobin, static-rr, leastconn, first, source, random, uri, url_param NAME, hdr(NAME), rdp-cookie(NAME))',
+  })
+
+export const timeouts = z
+  .strictObject({
+    connect: duration.optional(),
+    client: duration.optional(),
+    server: duration.optional(),
+    http_request: duration.optional(),
+    http_keep_alive: duration.optional(),
+    queue: duration.optional(),
+    check: duration.optional(),
+    tunnel: duration.optional(),
+  })
+  .describe('HAProxy timeouts: milliseconds, or with a unit (10s, 1m).')
+
+export const bind = z.union([
+  z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}|\*)?:\d{1,5}$/, {message: 'is not a bind address (write it like ":80" or "10.0.0.100:80")'}),
+  z.strictObject({
+    address: z.union([ipv4, z.literal('*')]).optional().describe('Default: every address (so the backup can bind before it holds the VIP).'),
+    port,
+    ssl: z.strictObject({crt: absPath.describe('PEM with certificate and key (SSL offload).'), alpn: z.string().regex(/^[a-z0-9\/.,-]+$/).optional()}).optional(),
+  }),
+])
+
+export const serverRef = z.union([
+  name,
+  z.strictObject({
+    name: name.describe('A real server.'),
+    port: port.optional().describe('Default: the real server\'s port.'),
+    weight: z.number().int().min(0, {message: 'must be from 0 to 256 (HAProxy server weight)'}).max(256, {message: 'must be from 0 to 256 (HAProxy server weight)'}).optional(),
+    cookie: z.string().regex(/^[A-Za-z0-9_.-]+$/).optional().describe('Cookie value for insert stickiness (default: the server name).'),
+    backup: z.boolean().optional(),
+    check: z.boolean().optional().describe('Default true.'),
+    maxconn: z.number().int().min(1).optional(),
+    send_proxy: z.boolean().optional(),
+  }),
+])
+
+const check = z.strictObject({
+  inter: duration.optional().describe('Default 2s.'),
+  rise: z.number().int().min(1).max(100).optional().describe('Default 2.'),
+  fall: z.number().int().min(1).max(100).optional().describe('Default 3.'),
+})
+
+const httpchk = z.strictObject({
+  method: z.enum(['GET', 'HEAD', 'OPTIONS']).optional().describe('Default GET.'),
+  path: z.string().regex(/^\/[^\s]*$/, {message: 'must be a URL path like /health'}).optional().describe('Default /.'),
+  host: z.string().regex(/^[A-Za-z0-9.-]+$/).optional(),
+  expect_status: z.number().int().min(100).max(599).optional(),
+})
+
+const cookie = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_-]+$/),
+  mode: z.enum(['insert', 'rewrite', 'prefix']).optional().describe('Default insert.'),
+  indirect: z.boolean().optional().describe('Default true.'),
+  nocache: z.boolean().optional().describe('Default true.'),
+})
+
+const backendFields = {
+  mode: z.enum(['http', 'tcp']).optional(),
+  balance: balance.optional().describe('Default roundrobin.'),
+  cookie: cookie.optional().describe('Cookie stickiness (`cookie NAME insert indirect nocache`).'),
+  httpchk: httpchk.optional().describe('HTTP health check (`option httpchk`); without it checks are TCP connects.'),
+  check: check.optional(),
+  servers: z.array(serverRef).min(1, {message: 'needs at least one server'}).describe('Real servers behind this backend.'),
+  timeouts: timeouts.optional(),
+  options: z.array(oneLine).optional().describe('Raw `option …` words (e.g. "forwardfor", "redispatch").'),
+  http_request: z.array(oneLine).optional().describe('Raw `http-request …` rules.'),
+}
+
+const useBackend = z.strictObject({backend: name, if: oneLine})
+
+const frontendFields = {
+  bind: z.union([bind, z.array(bind).min(1)]).describe('":80", "10.0.0.100:80", or {port, ssl: {crt}}.'),
+  mode: z.enum(['http', 'tcp']).optional(),
+  maxconn: z.number().int().min(1).optional(),
+  acls: z.record(name, oneLine).optional().describe('ACL name → criterion, e.g. is_api: "path_beg /api".'),
+  use_backends: z.array(useBackend).optional().describe('Routing rules in order: {backend, if: "is_api"}.'),
+  default_backend: name.optional(),
+  https_redirect: z.boolean().optional().describe('Redirect plain HTTP to HTTPS (`redirect scheme https if !{ ssl_fc }`).'),
+  forwardfor: z.boolean().optional().describe('Add X-Forwarded-For (default: on in http mode).'),
+  options: z.array(oneLine).optional(),
+  http_request: z.array(oneLine).optional(),
+  timeouts: timeouts.optional(),
+}
+
+export const frontend = z.strictObject(frontendFields)
+export const backend = z.strictObject(backendFields)
+// A listen section is a frontend and its one backend in one block, so it routes nowhere else.
+const {default_backend: _unused, use_backends: _unused2, ...listenFrontendFields} = frontendFields
+export const listen = z.strictObject({...listenFrontendFields, ...backendFields})
+
+export const stats = z
+  .strictObject({
+    bind: bind.optional().describe('Default ":8404".'),
+    uri: z.string().regex(/^\/[^\s]*$/).optional().describe('Default /stats.'),
+    realm: z.string().regex(/^[A-Za-z0-9_.-]+$/).optional().describe('Default HAProxy.'),
+    refresh: duration.optional().describe('Default 10s.'),
+    auth: z.strictObject({user: z.string().regex(/^[A-Za-z0-9_.-]+$/), password: secret}).optional(),
+    admin: z.boolean().optional().describe('Allow enabling/disabling servers from the page (authenticated users only).'),
+  })
+  .describe('The HAProxy statistics page.')
+
+export const haproxy = z
+  .strictObject({
+    global: z
+      .strictObject({
+        maxconn: z.number().int().min(1).max(10_000_000).optional().describe('Default 4000.'),
+        log: oneLine.optional().describe('Default "/dev/log local0 info".'),
+        nbthread: z.number().int().min(1).max(64).optional(),
+        user: z.string().regex(/^[a-z_][a-z0-9_-]*$/).optional(),
+        group: z.string().regex(/^[a-z_][a-z0-9_-]*$/).optional(),
+        extra: z.array(oneLine).optional().describe('Raw lines added to the global section.'),
+      })
+      .optional(),
+    defaults: z
+      .strictObject({
+        mode: z.enum(['http', 'tcp']).optional().describe('Default http.'),
+        retries: z.number().int().min(0).max(100).optional().describe('Default 3.'),
+        maxconn: z.number().int().min(1).optional(),
+        timeouts: timeouts.optional(),
+        options: z.array(oneLine).optional().describe('Default: httplog, dontlognull, http-server-close, redispatch.'),
+      })
+      .optional(),
+    frontends: z.record(name, frontend).optional(),
+    backends: z.record(name, backend).optional(),
+    listens: z.record(name, listen).optional(),
+    stats: stats.optional(),
+  })
+  .describe('HAProxy on every director: frontends route to backends of real servers.')

@@ -1,0 +1,32 @@
+/**
+ * Where lbctl puts things on a host. Shared by the renderer (which writes paths into configs and scripts) and the
+ * deploy engine (which writes the files and runs the daemons), so the two can never disagree.
+ */
+export const PATHS = {
+  keepalivedConf: '/etc/keepalived/keepalived.conf',
+  haproxyCfg: '/etc/haproxy/haproxy.cfg',
+  directorSysctl: '/etc/sysctl.d/90-lbctl.conf',
+  realServerSysctl: '/etc/sysctl.d/90-lbctl-realserver.conf',
+  ipvsadmRules: '/etc/lbctl/ipvsadm.rules',
+  notifyScript: '/etc/keepalived/lbctl-notify.sh',
+  checkHaproxyScript: '/etc/keepalived/lbctl-check-haproxy.sh',
+  tuningScript: '/etc/lbctl/tuning.sh',
+  tuningUnit: '/etc/systemd/system/lbctl-tuning.service',
+  realServerScript: '/etc/lbctl/realserver.sh',
+  realServerUnit: '/etc/systemd/system/lbctl-realserver.service',
+  stateDir: '/var/lib/lbctl',
+} as const
+
+/**
+ * "Direct" service mode (hosts without systemd, like the lab): daemons run with pidfiles in /run and are reloaded by
+ * signal. HAProxy runs master-worker (-W) with its master CLI socket so a reload (SIGUSR2 to the master) re-execs
+ * workers that take the listening sockets over instead of re-binding them: no connection is refused.
+ */
+export const DIRECT = {
+  haproxyPid: '/run/haproxy.pid',
+  haproxyMasterSock: '/run/haproxy-master.sock',
+  haproxyStatsSock: '/run/haproxy/admin.sock',
+  keepalivedPid: '/run/keepalived.pid',
+  keepalivedVrrpPid: '/run/keepalived-vrrp.pid',
+  keepalivedCheckersPid: '/run/keepalived-checkers.pid',
+} as const
