@@ -1,0 +1,7 @@
+export type { ExecResult, ExecOptions, Transport, SshTarget, ConnectOptions } from './types.js'
+export * from './errors.js'
+export { connect, SshTransport, sshCounters, resetSshCounters } from './ssh.js'
+export { openAll, closeAll, type PoolOptions, type Connector } from './pool.js'
+export { FakeTransport, type FakeRule, type FakeReply, type FakeFile } from './fake.js'
+export { fingerprint, parseKnownHosts, loadKnownHosts, verify, appendKnownHost, hostString } from './known-hosts.js'
+export { resolveTarget, type ResolvedHost } from './ssh-config.js'
