@@ -155,9 +155,11 @@ function resolveInstance(name: string, inst: RawVrrpInstance, directors: Directo
   }
   for (const m of members) {
     const explicit = explicitState(m.director)
-    // keepalived only honours nopreempt on a BACKUP-state instance, so under nopreempt everyone starts BACKUP and
-    // the highest priority still wins the first election.
-    m.state = explicit ?? (inst.nopreempt ? 'BACKUP' : m.director === master ? 'MASTER' : 'BACKUP')
+    // keepalived only honours nopreempt and preempt_delay on a BACKUP-state instance (2.2.7 clears preempt_delay on a
+    // MASTER with a warning, which fails `keepalived -t`), so with either everyone starts BACKUP and the highest
+    // priority still wins the first election.
+    const backupOnly = inst.nopreempt || (inst.preempt_delay ?? 0) > 0
+    m.state = explicit ?? (backupOnly ? 'BACKUP' : m.director === master ? 'MASTER' : 'BACKUP')
   }
 
   const trackScripts = (inst.track_scripts ?? []).map(weighted)

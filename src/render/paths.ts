@@ -5,6 +5,8 @@
 export const PATHS = {
   keepalivedConf: '/etc/keepalived/keepalived.conf',
   haproxyCfg: '/etc/haproxy/haproxy.cfg',
+  /** HAProxy chroots here after start-up (Debian's packaged layout; the package creates the directory). */
+  haproxyChroot: '/var/lib/haproxy',
   directorSysctl: '/etc/sysctl.d/90-lbctl.conf',
   realServerSysctl: '/etc/sysctl.d/90-lbctl-realserver.conf',
   ipvsadmRules: '/etc/lbctl/ipvsadm.rules',
