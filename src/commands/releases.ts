@@ -1,0 +1,33 @@
+import {Command, Flags} from '@oclif/core'
+import {inventoryArg, loadOrExit} from '../cli/inventory.js'
+import {sshConnect} from '../playbook/connect.js'
+import {releases} from '../playbook/index.js'
+
+export default class Releases extends Command {
+  static description = 'List the releases recorded on each host (newest last; * marks the active one).'
+  static examples = ['<%= config.bin %> releases prod', '<%= config.bin %> releases prod --json']
+  static args = {inventory: inventoryArg}
+  static flags = {
+    json: Flags.boolean({description: 'Print as JSON'}),
+    'accept-new': Flags.boolean({description: 'Record unknown host keys (like StrictHostKeyChecking=accept-new)'}),
+    'known-hosts': Flags.string({description: 'known_hosts file for every host'}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Releases)
+    const {cluster} = loadOrExit(this, args.inventory, flags.json)
+    const perHost = await releases(cluster, sshConnect({acceptNew: flags['accept-new'], knownHosts: flags['known-hosts'], forks: cluster.deploy.forks}))
+    const failed = [...perHost.values()].some((v) => v instanceof Error)
+    if (flags.json) {
+      this.log(JSON.stringify(Object.fromEntries([...perHost].map(([h, v]) => [h, v instanceof Error ? {error: v.message} : v])), null, 2))
+    } else {
+      for (const [host, v] of perHost) {
+        this.log(host)
+        if (v instanceof Error) this.log(`  error: ${v.message}`)
+        else if (v.length === 0) this.log('  (no releases)')
+        else for (const r of v) this.log(`  ${r.current ? '*' : ' '} ${r.id}  ${r.created}  ${r.files} file(s)`)
+      }
+    }
+    if (failed) this.exit(4)
+  }
+}

@@ -1,0 +1,70 @@
+import {Command, Flags} from '@oclif/core'
+import {mkdirSync, writeFileSync, chmodSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {maskSecrets} from '../inventory/index.js'
+import {renderCluster} from '../render/index.js'
+import {inventoryArg, loadOrExit} from '../cli/inventory.js'
+
+export default class Render extends Command {
+  static description = `Render every file each host needs (keepalived.conf, haproxy.cfg, sysctl drop-ins, ipvsadm rules, real-server and notify scripts) without contacting any host.
+Printed output masks secrets (VRRP and stats passwords, anything from \${env:} or \${file:}) unless --show-secrets; files written with --out contain the real values (mode 0600 for files holding secrets).`
+
+  static examples = [
+    '<%= config.bin %> render prod',
+    '<%= config.bin %> render prod --host lb1',
+    '<%= config.bin %> render prod --out out/prod',
+    '<%= config.bin %> render prod --json',
+  ]
+
+  static args = {inventory: inventoryArg}
+  static flags = {
+    host: Flags.string({description: 'Only this host (repeatable)', multiple: true}),
+    out: Flags.string({description: 'Write files under DIR/HOST/<absolute path> instead of printing them'}),
+    'show-secrets': Flags.boolean({description: 'Print secrets in clear text (never the default)'}),
+    json: Flags.boolean({description: 'Print hosts and files as JSON (contents masked unless --show-secrets)'}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Render)
+    const {cluster} = loadOrExit(this, args.inventory, flags.json)
+    const known = [...cluster.directors, ...cluster.realServers].map((h) => h.name)
+    for (const h of flags.host ?? []) {
+      if (!known.includes(h)) this.error(`host "${h}" is not in inventory ${cluster.name} (hosts: ${known.join(', ')})`, {exit: 2})
+    }
+    const hosts = renderCluster(cluster).filter((h) => !flags.host || flags.host.includes(h.host))
+    const show = (text: string) => (flags['show-secrets'] ? text : maskSecrets(text, cluster.secrets))
+    const holdsSecret = (text: string) => cluster.secrets.some((s) => text.includes(s))
+
+    if (flags.out) {
+      for (const {host, files} of hosts) {
+        for (const f of files) {
+          const target = join(flags.out, host, f.path)
+          mkdirSync(dirname(target), {recursive: true})
+          const mode = holdsSecret(f.content) ? 0o600 : f.mode
+          writeFileSync(target, f.content, {mode})
+          chmodSync(target, mode)
+        }
+      }
+    }
+
+    if (flags.json) {
+      const out = hosts.map(({host, files}) => ({
+        host,
+        files: files.map((f) => ({
+          path: f.path,
+          kind: f.kind,
+          mode: `0${f.mode.toString(8)}`,
+          content: flags.out ? undefined : show(f.content),
+        })),
+      }))
+      this.log(show(JSON.stringify({cluster: cluster.name, out: flags.out, hosts: out}, null, 2)))
+      return
+    }
+    for (const {host, files} of hosts) {
+      for (const f of files) {
+        if (flags.out) this.log(`wrote ${join(flags.out, host, f.path)}`)
+        else this.log(`==> ${host}:${f.path} (${f.kind}, mode 0${f.mode.toString(8)}) <==\n${show(f.content)}`)
+      }
+    }
+  }
+}

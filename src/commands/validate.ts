@@ -1,0 +1,48 @@
+import {Args, Command, Flags} from '@oclif/core'
+import {InventoryError, loadInventory, sortProblems, formatProblem, type Problem} from '../inventory/index.js'
+import {EXIT} from '../cli/inventory.js'
+
+interface Result {
+  file: string
+  ok: boolean
+  cluster?: string
+  summary?: string
+  problems: Problem[]
+}
+
+export default class Validate extends Command {
+  static description = `Check inventories before anything is touched: schema and cluster-wide rules (VRIDs, priorities, VIPs, subnets, references).
+Every problem is reported at once with file:line:column, the field, what is wrong and how to fix it. Exit code 2 when any inventory has a problem. No host is contacted.`
+
+  static examples = ['<%= config.bin %> validate prod', '<%= config.bin %> validate inventories/examples/*.yaml', '<%= config.bin %> validate prod --json']
+  static strict = false
+  static args = {inventory: Args.string({required: true, description: 'Inventory names or paths (several allowed)'})}
+  static flags = {json: Flags.boolean({description: 'Print results as JSON'})}
+
+  async run(): Promise<void> {
+    const {argv, flags} = await this.parse(Validate)
+    const results: Result[] = (argv as string[]).map((ref) => {
+      try {
+        const {cluster} = loadInventory(ref)
+        const c = cluster
+        const summary = `${c.directors.length} director(s), ${c.realServers.length} real server(s), ${c.instances.length} VRRP instance(s)` +
+          (c.virtualServices.length ? `, ${c.virtualServices.length} LVS virtual service(s)` : '') + (c.haproxy ? ', HAProxy' : '')
+        return {file: ref, ok: true, cluster: c.name, summary, problems: []}
+      } catch (error) {
+        if (error instanceof InventoryError) return {file: ref, ok: false, problems: sortProblems(error.problems)}
+        throw error
+      }
+    })
+    if (flags.json) this.log(JSON.stringify({ok: results.every((r) => r.ok), inventories: results}, null, 2))
+    else {
+      for (const r of results) {
+        if (r.ok) this.log(`ok   ${r.file}: cluster ${r.cluster}: ${r.summary}`)
+        else {
+          process.stderr.write(`${r.problems.map(formatProblem).join('\n')}\n`)
+          this.log(`FAIL ${r.file}: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`)
+        }
+      }
+    }
+    if (!results.every((r) => r.ok)) this.exit(EXIT.invalidInventory)
+  }
+}

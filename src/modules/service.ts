@@ -1,0 +1,110 @@
+import {z} from 'zod'
+import {DIRECT, PATHS} from '../render/paths.js'
+import {cmd, raw, type ShellCommand} from '../shell/index.js'
+import {failed, ok, type Module, type Plan} from './types.js'
+
+export const SERVICES = ['keepalived', 'haproxy', 'realserver', 'sysctl', 'tuning'] as const
+export type ServiceName = (typeof SERVICES)[number]
+
+const args = z.strictObject({
+  name: z.enum(SERVICES),
+  state: z.enum(['started', 'stopped', 'reloaded', 'restarted']),
+})
+type Args = z.infer<typeof args>
+
+/*
+ * Direct mode (no systemd, e.g. the lab): each daemon runs from its pidfile in /run.
+ *  - HAProxy runs master-worker (-W) with a master CLI socket; SIGUSR2 to the master re-executes it and the new
+ *    workers take the listening sockets over (stats socket `expose-fd listeners`), so a reload refuses nothing.
+ *  - keepalived re-reads its configuration on SIGHUP without leaving MASTER state; SIGTERM makes it send a
+ *    priority-0 advert first, so the backup takes over at once instead of after the master-down timer.
+ * Oneshot "services" (realserver, sysctl, tuning) are scripts or files applied again.
+ */
+const RUNNING: Record<'keepalived' | 'haproxy', ShellCommand> = {
+  keepalived: cmd`[ -s ${DIRECT.keepalivedPid} ] && kill -0 "$(cat ${DIRECT.keepalivedPid})" 2>/dev/null`,
+  haproxy: cmd`[ -s ${DIRECT.haproxyPid} ] && kill -0 "$(cat ${DIRECT.haproxyPid})" 2>/dev/null`,
+}
+
+const START: Record<ServiceName, ShellCommand> = {
+  keepalived: cmd`keepalived -f ${PATHS.keepalivedConf} -p ${DIRECT.keepalivedPid} -r ${DIRECT.keepalivedVrrpPid} -c ${DIRECT.keepalivedCheckersPid}`,
+  haproxy: cmd`mkdir -p /run/haproxy && haproxy -W -D -p ${DIRECT.haproxyPid} -S ${DIRECT.haproxyMasterSock} -f ${PATHS.haproxyCfg}`,
+  realserver: cmd`${PATHS.realServerScript} start`,
+  sysctl: cmd`for f in ${PATHS.directorSysctl} ${PATHS.realServerSysctl}; do [ ! -f "$f" ] || sysctl -q -p "$f" || exit 1; done`,
+  tuning: cmd`[ ! -x ${PATHS.tuningScript} ] || ${PATHS.tuningScript}`,
+}
+
+/** Waits up to ~5 s for a pid to exit after a signal, so "stopped" means stopped. */
+function stopDirect(pidfile: string, signal: string): ShellCommand {
+  return cmd`if [ -s ${pidfile} ]; then p=$(cat ${pidfile}); kill -${signal} "$p" 2>/dev/null || true; i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; ! kill -0 "$p" 2>/dev/null && rm -f ${pidfile}; fi`
+}
+
+const STOP: Record<ServiceName, ShellCommand> = {
+  keepalived: stopDirect(DIRECT.keepalivedPid, 'TERM'),
+  haproxy: stopDirect(DIRECT.haproxyPid, 'USR1'),
+  realserver: cmd`${PATHS.realServerScript} stop`,
+  sysctl: raw`true`,
+  tuning: raw`true`,
+}
+
+const RELOAD: Record<'keepalived' | 'haproxy', ShellCommand> = {
+  keepalived: cmd`kill -HUP "$(cat ${DIRECT.keepalivedPid})"`,
+  haproxy: cmd`kill -USR2 "$(cat ${DIRECT.haproxyPid})"`,
+}
+
+/** systemd units behind each service name. */
+const UNIT: Record<ServiceName, string> = {
+  keepalived: 'keepalived',
+  haproxy: 'haproxy',
+  realserver: 'lbctl-realserver',
+  sysctl: 'systemd-sysctl',
+  tuning: 'lbctl-tuning',
+}
+
+const isDaemon = (n: ServiceName): n is 'keepalived' | 'haproxy' => n === 'keepalived' || n === 'haproxy'
+
+/** `running` is the probe's answer; undefined for oneshot services, which are always (re)applied. */
+export function planService(a: Args, systemd: boolean, running: boolean | undefined): Plan {
+  const label = `${a.state === 'reloaded' ? 'reload' : a.state.replace(/ed$/, '')} ${a.name}`
+  const step = (command: ShellCommand) => ({status: 'changed' as const, message: label, steps: [{label, command}]})
+  if (systemd) {
+    const unit = UNIT[a.name]
+    if (a.state === 'started') return running ? ok(`${a.name} running`) : step(cmd`systemctl daemon-reload && systemctl enable --now ${unit}`)
+    if (a.state === 'stopped') return running === false ? ok(`${a.name} stopped`) : step(cmd`systemctl stop ${unit}`)
+    if (a.state === 'restarted') return step(cmd`systemctl daemon-reload && systemctl restart ${unit}`)
+    return step(running === false ? cmd`systemctl daemon-reload && systemctl enable --now ${unit}` : cmd`systemctl reload-or-restart ${unit}`)
+  }
+  const name = a.name
+  if (!isDaemon(name)) {
+    if (a.state === 'stopped') return step(STOP[name])
+    return step(START[name])
+  }
+  switch (a.state) {
+    case 'started':
+      return running ? ok(`${name} running`) : step(START[name])
+    case 'stopped':
+      return running ? step(STOP[name]) : ok(`${name} stopped`)
+    case 'restarted':
+      return step(cmd`${STOP[name]}; ${START[name]}`)
+    case 'reloaded':
+      return running ? step(RELOAD[name]) : step(START[name])
+  }
+}
+
+export const service: Module<Args> = {
+  name: 'service',
+  args,
+  probe(a, ctx) {
+    if (ctx.facts.systemd) return cmd`systemctl is-active --quiet ${UNIT[a.name]} && echo running || echo stopped`
+    return isDaemon(a.name) ? cmd`if ${RUNNING[a.name]}; then echo running; else echo stopped; fi` : raw`echo oneshot`
+  },
+  plan(a, probe, ctx) {
+    if (!probe || probe.code !== 0) return failed(`cannot tell whether ${a.name} runs: ${probe?.stderr.trim() || 'no answer'}`)
+    const answer = probe.stdout.trim()
+    return planService(a, ctx.facts.systemd, answer === 'oneshot' ? undefined : answer === 'running')
+  },
+}
+
+/** Shell test that is true while the daemon runs (direct mode), for wait_for and failover tests. */
+export function runningTest(name: 'keepalived' | 'haproxy'): ShellCommand {
+  return RUNNING[name]
+}

@@ -1,0 +1,94 @@
+import {createHash} from 'node:crypto'
+import {createTwoFilesPatch} from 'diff'
+import {z} from 'zod'
+import {maskSecrets} from '../inventory/secrets.js'
+import type {RenderedFile} from '../render/index.js'
+import {cmd} from '../shell/index.js'
+import type {ExecResult} from '../transport/types.js'
+import {INSTALL_FILE, PROBE_FILES} from './scripts.js'
+import {failed, type FileDiff, type Module, type ModuleContext, type Plan, type Step} from './types.js'
+
+const args = z.strictObject({
+  kinds: z.array(z.enum(['keepalived', 'haproxy', 'sysctl', 'ipvsadm', 'script', 'unit'])).optional(),
+  paths: z.array(z.string()).optional(),
+})
+type Args = z.infer<typeof args>
+
+export interface FileState {
+  sha256?: string
+  mode?: string
+  content?: string
+}
+
+/** Parses PROBE_FILES output: one state per requested path, in order. */
+export function parseFileProbe(stdout: string, count: number): FileState[] {
+  const out: FileState[] = []
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith('F ')) {
+      const [, sha, mode] = line.split(' ')
+      out.push(sha === '-' ? {} : {sha256: sha, mode})
+    } else if (line.startsWith('C ') && out.length > 0) {
+      out[out.length - 1].content = Buffer.from(line.slice(2), 'base64').toString('utf8')
+    }
+  }
+  if (out.length !== count) throw new Error(`file probe returned ${out.length} entries for ${count} files`)
+  return out
+}
+
+export function sha256(text: string | Buffer): string {
+  return createHash('sha256').update(text).digest('hex')
+}
+
+// keepalived -t fails when a script its config names does not exist yet, so scripts and units go first and
+// keepalived.conf last; HAProxy before keepalived so a track script never sees a half-updated pair.
+const INSTALL_ORDER: RenderedFile['kind'][] = ['script', 'unit', 'sysctl', 'ipvsadm', 'haproxy', 'keepalived']
+
+function selected(a: Args, ctx: ModuleContext): RenderedFile[] {
+  return ctx.files
+    .filter((f) => (!a.kinds || a.kinds.includes(f.kind)) && (!a.paths || a.paths.includes(f.path)))
+    .sort((x, y) => INSTALL_ORDER.indexOf(x.kind) - INSTALL_ORDER.indexOf(y.kind))
+}
+
+export function installStep(path: string, content: string | Buffer, mode: number, validate: string | undefined): Step {
+  return {
+    label: `install ${path}`,
+    command: cmd`sh -c ${INSTALL_FILE.text} lbctl ${path} ${mode.toString(8)} ${validate ?? 'none'}`,
+    stdin: content,
+  }
+}
+
+/** Colorless unified diff with every secret replaced, so --diff output can be pasted anywhere. */
+export function fileDiff(path: string, before: string | undefined, after: string, secrets: string[]): FileDiff {
+  const patch = createTwoFilesPatch(before === undefined ? '/dev/null' : path, path, before ?? '', after, undefined, undefined, {context: 3})
+  return {path, patch: maskSecrets(patch, secrets)}
+}
+
+/** Puts the host's rendered files in place: validated by their daemon before an atomic rename. */
+export const template: Module<Args> = {
+  name: 'template',
+  args,
+  probe(a, ctx) {
+    return cmd`sh -c ${PROBE_FILES.text} lbctl ${ctx.diff ? '1' : '0'} ${selected(a, ctx).map((f) => f.path)}`
+  },
+  plan(a, probe: ExecResult | undefined, ctx): Plan {
+    const files = selected(a, ctx)
+    if (files.length === 0) return {status: 'ok', message: 'no files of this kind for this host', steps: []}
+    if (!probe || probe.code !== 0) return failed(`cannot read the current files: ${probe?.stderr.trim() || 'no answer'}`)
+    const states = parseFileProbe(probe.stdout, files.length)
+    const steps: Step[] = []
+    const diffs: FileDiff[] = []
+    const changedPaths: string[] = []
+    const services = new Set<string>()
+    files.forEach((f, i) => {
+      const state = states[i]
+      const mode = f.mode.toString(8)
+      if (state.sha256 === sha256(f.content) && state.mode === mode) return
+      steps.push(installStep(f.path, f.content, f.mode, f.validate))
+      changedPaths.push(f.path)
+      if (f.service) services.add(f.service)
+      if (ctx.diff) diffs.push(fileDiff(f.path, state.content, f.content, ctx.cluster.secrets))
+    })
+    if (steps.length === 0) return {status: 'ok', message: `${files.length} file(s) up to date`, steps}
+    return {status: 'changed', message: `${changedPaths.length} of ${files.length} file(s) changed`, steps, diffs, changedPaths, services: [...services]}
+  },
+}

@@ -1,0 +1,84 @@
+import type {z} from 'zod'
+import type {Cluster, Host} from '../inventory/model.js'
+import type {RenderedFile} from '../render/index.js'
+import type {ShellCommand} from '../shell/index.js'
+import type {ExecResult} from '../transport/types.js'
+
+/** What lbctl learns about a host once per run, in the same round trip as the lock. */
+export interface HostFacts {
+  /** PID 1 is systemd: services are units. Otherwise "direct" mode (pidfiles in /run, signals). */
+  systemd: boolean
+  packageManager: 'apt' | 'dnf' | 'yum' | 'none'
+  os: string
+}
+
+/** Everything a module may read. Planning is pure: no I/O happens through this. */
+export interface ModuleContext {
+  cluster: Cluster
+  host: Host
+  /** Every file rendered for this host (the desired state). */
+  files: RenderedFile[]
+  facts: HostFacts
+  /** --check: plan only, change nothing. */
+  check: boolean
+  /** --diff: modules that change files return unified diffs. */
+  diff: boolean
+  /** The release this run records (deploy) or activates (rollback). */
+  releaseId: string
+  /** Extra variables from the command (e.g. rollback target). */
+  vars: Record<string, unknown>
+  /** Files already changed on this host earlier in the run, for the release module. */
+  changedPaths: ReadonlySet<string>
+}
+
+/** One remote command a plan wants run, with what to say if it fails. */
+export interface Step {
+  label: string
+  command: ShellCommand
+  stdin?: string | Buffer
+}
+
+export interface FileDiff {
+  path: string
+  /** Unified diff, secrets masked. */
+  patch: string
+}
+
+export interface Plan {
+  /** ok: nothing to do; changed: steps make the change; failed: cannot proceed (message says why). */
+  status: 'ok' | 'changed' | 'failed'
+  message?: string
+  steps: Step[]
+  diffs?: FileDiff[]
+  /** Files this plan changes (recorded in the release). */
+  changedPaths?: string[]
+  /** Services whose configuration this plan changes (handlers notified with `notify: auto`). */
+  services?: string[]
+}
+
+/** Runs commands on the module's host or, for checks that span the cluster (VIP owner), on a peer. */
+export interface HostIO {
+  exec(command: ShellCommand, stdin?: string | Buffer): Promise<ExecResult>
+  peer(host: string): HostIO
+}
+
+export interface Module<A = unknown> {
+  name: string
+  args: z.ZodType<A>
+  /**
+   * Fact-reading command, one round trip; its result goes to plan(). Modules without a probe plan from the
+   * context alone.
+   */
+  probe?(args: A, ctx: ModuleContext): ShellCommand
+  plan?(args: A, probe: ExecResult | undefined, ctx: ModuleContext): Plan
+  /** Modules that must poll (wait_for) run imperatively instead. Returns the outcome. */
+  run?(args: A, ctx: ModuleContext, io: HostIO): Promise<Plan>
+}
+
+export function ok(message?: string): Plan {
+  return {status: 'ok', message, steps: []}
+}
+
+export function failed(message: string): Plan {
+  return {status: 'failed', message, steps: []}
+}

@@ -1,0 +1,88 @@
+import {z} from 'zod'
+import type {Director} from '../inventory/model.js'
+import {cmd, raw} from '../shell/index.js'
+import {runningTest} from './service.js'
+import {failed, ok, type HostIO, type Module, type ModuleContext, type Plan} from './types.js'
+
+const args = z.strictObject({
+  service: z.enum(['haproxy', 'keepalived']).optional().describe('Wait until this daemon runs.'),
+  port: z.number().int().min(1).max(65535).optional().describe('Wait until something listens on this TCP port.'),
+  vip: z.boolean().optional().describe('Wait until every VIP of this director\'s instances is held by exactly one director.'),
+  timeout: z.number().positive().max(600).optional().describe('Seconds (default 15).'),
+})
+type Args = z.infer<typeof args>
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Parses `ip -4 -o addr show` into the set of addresses a host holds. */
+export function addressesOf(stdout: string): Set<string> {
+  const out = new Set<string>()
+  for (const m of stdout.matchAll(/\binet (\d+\.\d+\.\d+\.\d+)\//g)) out.add(m[1])
+  return out
+}
+
+export const ADDR_PROBE = raw`ip -4 -o addr show`
+
+/** Who holds each VIP of the instances `director` is a member of: VIP → holders. */
+export async function vipHolders(ctx: ModuleContext, io: HostIO, director: string): Promise<Map<string, string[]>> {
+  const instances = ctx.cluster.instances.filter((i) => i.members.some((m) => m.director === director))
+  const members = [...new Set(instances.flatMap((i) => i.members.map((m) => m.director)))]
+  const held = new Map<string, Set<string>>()
+  await Promise.all(
+    members.map(async (m) => {
+      const r = await io.peer(m).exec(ADDR_PROBE)
+      held.set(m, addressesOf(r.stdout))
+    }),
+  )
+  const out = new Map<string, string[]>()
+  for (const inst of instances) for (const v of inst.vips) out.set(v.address, members.filter((m) => held.get(m)?.has(v.address)))
+  return out
+}
+
+async function poll(timeoutS: number, probe: () => Promise<string | undefined>): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutS * 1000
+  let why: string | undefined
+  for (;;) {
+    why = await probe()
+    if (why === undefined || Date.now() > deadline) return why
+    await sleep(200)
+  }
+}
+
+/** The HA-safety gate after each director: services up and every VIP on exactly one director. */
+export const waitFor: Module<Args> = {
+  name: 'wait_for',
+  args,
+  async run(a, ctx, io): Promise<Plan> {
+    if (ctx.check) return ok('skipped in check mode')
+    const timeout = a.timeout ?? 15
+    const checks: string[] = []
+    if (a.service) {
+      const svc = a.service
+      const test = ctx.facts.systemd ? cmd`systemctl is-active --quiet ${svc}` : runningTest(svc)
+      const why = await poll(timeout, async () => ((await io.exec(test)).code === 0 ? undefined : `${svc} is not running`))
+      if (why) return failed(`${why} after ${timeout}s`)
+      checks.push(`${svc} running`)
+    }
+    if (a.port) {
+      const port = a.port
+      const why = await poll(timeout, async () => {
+        const r = await io.exec(cmd`ss -Htln ${`sport = :${port}`}`)
+        return r.stdout.trim() ? undefined : `nothing listens on port ${port}`
+      })
+      if (why) return failed(`${why} after ${timeout}s`)
+      checks.push(`port ${port} listening`)
+    }
+    if (a.vip && (ctx.host as Director).kind === 'director') {
+      let last = new Map<string, string[]>()
+      const why = await poll(timeout, async () => {
+        last = await vipHolders(ctx, io, ctx.host.name)
+        const bad = [...last].filter(([, h]) => h.length !== 1)
+        return bad.length ? bad.map(([v, h]) => `${v} held by ${h.length ? h.join(' and ') : 'no director'}`).join('; ') : undefined
+      })
+      if (why) return failed(`${why} after ${timeout}s`)
+      checks.push([...last].map(([v, h]) => `${v} on ${h[0]}`).join(', '))
+    }
+    return ok(checks.join('; '))
+  },
+}

@@ -1,0 +1,32 @@
+import type {Host} from '../inventory/model.js'
+import {openAll} from '../transport/index.js'
+import type {ConnectOptions, SshTarget} from '../transport/types.js'
+import type {Connect} from './runner.js'
+
+export interface SshOptions {
+  acceptNew?: boolean
+  forks?: number
+  /** One known_hosts file for every host (OpenSSH UserKnownHostsFile); overrides the inventory's. */
+  knownHosts?: string
+}
+
+export function sshTarget(h: Pick<Host, 'name' | 'ssh'>): SshTarget {
+  const s = h.ssh
+  return {
+    name: h.name,
+    host: s.host,
+    port: s.port,
+    user: s.user,
+    identityFile: s.identityFile,
+    proxyJump: s.proxyJump,
+    knownHosts: s.knownHosts,
+    connectTimeoutSec: s.connectTimeoutSec,
+    sudo: s.sudo,
+  }
+}
+
+/** The production connector: one SSH connection per host, set up `forks` at a time. */
+export function sshConnect(opts: SshOptions): Connect {
+  const co: ConnectOptions = {acceptNew: opts.acceptNew, ...(opts.knownHosts ? {knownHostsPath: opts.knownHosts} : {})}
+  return async (hosts) => openAll(hosts.map(sshTarget), co, {forks: opts.forks ?? 20}) as Promise<Map<string, import('../transport/types.js').Transport | Error>>
+}

@@ -1,0 +1,90 @@
+import {MODULES} from '../modules/index.js'
+import type {FileDiff, HostIO, ModuleContext, Plan} from '../modules/types.js'
+import type {Task} from './schema.js'
+import {evaluateWhen} from './when.js'
+
+export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped'
+
+export interface TaskResult {
+  host: string
+  play: string
+  task: string
+  module: string
+  status: TaskStatus
+  /** In --check: the change that would be made; otherwise the change made. */
+  changed: boolean
+  message?: string
+  durationMs: number
+  diffs?: FileDiff[]
+  /** Set for handlers. */
+  handler?: boolean
+}
+
+/** Names a `when:` expression can use: facts about the cluster and this host, never anything secret. */
+export function whenContext(ctx: ModuleContext): Record<string, unknown> {
+  const c = ctx.cluster
+  const h = ctx.host
+  return {
+    haproxy: Boolean(c.haproxy),
+    lvs: c.virtualServices.length > 0,
+    nat: c.virtualServices.some((v) => v.forwarding === 'NAT'),
+    director: h.kind === 'director',
+    real_server: h.kind === 'real_server',
+    managed: h.kind === 'real_server' ? h.manage : true,
+    systemd: ctx.facts.systemd,
+    check: ctx.check,
+    host: h.name,
+    groups: Object.fromEntries(h.groups.map((g) => [g, true])),
+    vars: {...h.vars, ...ctx.vars},
+  }
+}
+
+/**
+ * Runs one playbook task on one host: validate the module's args, evaluate `when`, read facts (one round trip),
+ * plan (pure), then run the plan's steps in order unless in check mode. A failing step stops the task; its stderr
+ * (for a file: the validator's own message) becomes the task's message.
+ */
+export async function executeTask(task: Pick<Task, 'name' | 'module' | 'args' | 'when'>, ctx: ModuleContext, io: HostIO, play: string): Promise<TaskResult & {plan?: Plan}> {
+  const started = Date.now()
+  const base = {host: ctx.host.name, play, task: task.name, module: task.module}
+  const done = (status: TaskStatus, message?: string, plan?: Plan) => ({
+    ...base,
+    status,
+    changed: status === 'changed',
+    message,
+    durationMs: Date.now() - started,
+    diffs: plan?.diffs?.length ? plan.diffs : undefined,
+    plan,
+  })
+
+  const mod = MODULES[task.module]
+  if (!mod) return done('failed', `unknown module "${task.module}" (modules: ${Object.keys(MODULES).sort().join(', ')})`)
+  const parsed = mod.args.safeParse(task.args ?? {})
+  if (!parsed.success) return done('failed', `bad args for ${task.module}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(args)'}: ${i.message}`).join('; ')}`)
+  if (task.when) {
+    let run: boolean
+    try {
+      run = evaluateWhen(task.when, whenContext(ctx))
+    } catch (error) {
+      return done('failed', (error as Error).message)
+    }
+    if (!run) return done('skipped', `when: ${task.when}`)
+  }
+
+  let plan: Plan
+  if (mod.run) {
+    plan = await mod.run(parsed.data as never, ctx, io)
+    return done(plan.status, plan.message, plan)
+  }
+  const probe = mod.probe ? await io.exec(mod.probe(parsed.data as never, ctx)) : undefined
+  plan = mod.plan!(parsed.data as never, probe, ctx)
+  if (plan.status !== 'changed' || ctx.check) return done(plan.status, ctx.check && plan.status === 'changed' ? `would ${plan.message ?? 'change'}` : plan.message, plan)
+  for (const step of plan.steps) {
+    const r = await io.exec(step.command, step.stdin)
+    if (r.code !== 0) {
+      const why = (r.stderr.trim() || r.stdout.trim() || `exit code ${r.code}`).split('\n').slice(0, 40).join('\n')
+      return done('failed', `${step.label}: ${why}`, plan)
+    }
+  }
+  return done('changed', plan.message, plan)
+}

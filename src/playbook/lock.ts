@@ -1,0 +1,86 @@
+import {hostname, userInfo} from 'node:os'
+import {cmd, raw} from '../shell/index.js'
+import type {HostFacts} from '../modules/types.js'
+
+/**
+ * One round trip per host at the start of a run: the facts every module needs, and the per-host lock.
+ * The lock is a directory (mkdir is atomic) holding who took it, so a second deploy is refused with a name and a
+ * time instead of racing the first.
+ */
+const FACTS_AND_LOCK = raw`set -u
+state=$1; mode=$2
+printf 'systemd=%s\n' "$([ -d /run/systemd/system ] && echo 1 || echo 0)"
+pm=none; for p in apt-get dnf yum; do if command -v "$p" >/dev/null 2>&1; then pm=$p; break; fi; done
+printf 'pm=%s\n' "$pm"
+printf 'os=%s\n' "$(. /etc/os-release 2>/dev/null && echo "$ID $VERSION_ID")"
+[ "$mode" = nolock ] && exit 0
+mkdir -p "$state" && chmod 700 "$state" || exit 1
+[ "$mode" = break ] && rm -rf "$state/lock"
+if mkdir "$state/lock" 2>/dev/null; then cat > "$state/lock/holder"; echo lock=acquired
+else printf 'lock=held\nholder='; tr -d '\n' < "$state/lock/holder" 2>/dev/null; echo; fi`
+
+const UNLOCK = raw`grep -qF "$2" "$1/lock/holder" 2>/dev/null && rm -rf "$1/lock"; true`
+
+export interface LockHolder {
+  runId: string
+  user: string
+  controller: string
+  pid: number
+  since: string
+  command: string
+}
+
+export function newHolder(runId: string, command: string): LockHolder {
+  return {runId, user: userInfo().username, controller: hostname(), pid: process.pid, since: new Date().toISOString(), command}
+}
+
+export function factsAndLockCommand(stateDir: string, mode: 'lock' | 'nolock' | 'break') {
+  return cmd`sh -c ${FACTS_AND_LOCK.text} lbctl ${stateDir} ${mode}`
+}
+
+export function unlockCommand(stateDir: string, runId: string) {
+  return cmd`sh -c ${UNLOCK.text} lbctl ${stateDir} ${runId}`
+}
+
+export interface FactsAndLock {
+  facts: HostFacts
+  lock: 'acquired' | 'held' | 'none'
+  holder?: LockHolder
+}
+
+export function parseFactsAndLock(stdout: string): FactsAndLock {
+  const kv = new Map<string, string>()
+  for (const line of stdout.split('\n')) {
+    const i = line.indexOf('=')
+    if (i > 0) kv.set(line.slice(0, i), line.slice(i + 1))
+  }
+  const pm = kv.get('pm')
+  let holder: LockHolder | undefined
+  try {
+    holder = kv.get('holder') ? (JSON.parse(kv.get('holder')!) as LockHolder) : undefined
+  } catch {
+    holder = undefined
+  }
+  return {
+    facts: {systemd: kv.get('systemd') === '1', packageManager: pm === 'apt-get' ? 'apt' : pm === 'dnf' ? 'dnf' : pm === 'yum' ? 'yum' : 'none', os: kv.get('os') ?? ''},
+    lock: (kv.get('lock') as 'acquired' | 'held' | undefined) ?? 'none',
+    holder,
+  }
+}
+
+/** Why a lock is held, and whether its holder is provably gone (same controller, process no longer running). */
+export function describeHolder(host: string, h: LockHolder | undefined, now = Date.now()): {message: string; stale: boolean} {
+  if (!h) return {message: `${host} is locked by a run whose details are unreadable; if no deploy is running, re-run with --break-lock`, stale: false}
+  const age = Math.round((now - Date.parse(h.since)) / 1000)
+  const who = `${h.command} by ${h.user}@${h.controller} (pid ${h.pid}) since ${h.since} (${age}s ago)`
+  let alive = true
+  if (h.controller === hostname()) {
+    try {
+      process.kill(h.pid, 0)
+    } catch {
+      alive = false
+    }
+  }
+  if (!alive) return {message: `${host} is locked by ${who}, which is no longer running (a stale lock); re-run with --break-lock to take it over`, stale: true}
+  return {message: `${host} is locked by ${who}; wait for it to finish, or --break-lock if you are sure it is gone`, stale: false}
+}

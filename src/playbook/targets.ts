@@ -1,0 +1,60 @@
+import type {Cluster, Host} from '../inventory/model.js'
+
+/**
+ * Host groups a play can target. The ordering ones exist for HA safety: backup_directors are the directors that
+ * are intended MASTER of no VRRP instance, master_directors the others (in an active-active cluster both).
+ */
+export function groupMembers(cluster: Cluster, group: string): Host[] | undefined {
+  const masters = new Set(cluster.instances.map((i) => i.master))
+  switch (group) {
+    case 'all':
+      return [...cluster.directors, ...cluster.realServers]
+    case 'directors':
+      return cluster.directors
+    case 'real_servers':
+      return cluster.realServers
+    case 'managed_real_servers':
+      return cluster.realServers.filter((r) => r.manage)
+    case 'backup_directors':
+      return cluster.directors.filter((d) => !masters.has(d.name))
+    case 'master_directors':
+      return cluster.directors.filter((d) => masters.has(d.name))
+    default: {
+      const custom = cluster.groups[group]
+      if (custom) return [...cluster.directors, ...cluster.realServers].filter((h) => custom.includes(h.name))
+      const host = [...cluster.directors, ...cluster.realServers].find((h) => h.name === group)
+      return host ? [host] : undefined
+    }
+  }
+}
+
+/** Hosts of a play's `hosts:` patterns, in inventory order, without duplicates. Unknown names are an error. */
+export function playHosts(cluster: Cluster, patterns: string | string[]): Host[] {
+  const wanted = new Set<string>()
+  for (const p of Array.isArray(patterns) ? patterns : [patterns]) {
+    const members = groupMembers(cluster, p)
+    if (!members) throw new Error(`play targets "${p}", which is neither a group nor a host of inventory ${cluster.name}`)
+    for (const h of members) wanted.add(h.name)
+  }
+  return [...cluster.directors, ...cluster.realServers].filter((h) => wanted.has(h.name))
+}
+
+/**
+ * `--limit` like Ansible: comma-separated host names or group names; `!name` excludes. An unknown name is an error
+ * rather than silently matching nothing.
+ */
+export function limitFilter(cluster: Cluster, limit: string | undefined): (h: Host) => boolean {
+  if (!limit) return () => true
+  const include = new Set<string>()
+  const exclude = new Set<string>()
+  let sawInclude = false
+  for (const raw of limit.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const neg = raw.startsWith('!')
+    const name = neg ? raw.slice(1) : raw
+    const members = groupMembers(cluster, name)
+    if (!members) throw new Error(`--limit: "${name}" is neither a host nor a group of inventory ${cluster.name}`)
+    for (const h of members) (neg ? exclude : include).add(h.name)
+    if (!neg) sawInclude = true
+  }
+  return (h) => (!sawInclude || include.has(h.name)) && !exclude.has(h.name)
+}
