@@ -8,6 +8,8 @@ interface Result {
   cluster?: string
   summary?: string
   problems: Problem[]
+  /** Allowed, but probably not what was meant (e.g. a setting keepalived ignores). */
+  warnings: Problem[]
 }
 
 export default class Validate extends Command {
@@ -23,20 +25,21 @@ Every problem is reported at once with file:line:column, the field, what is wron
     const {argv, flags} = await this.parse(Validate)
     const results: Result[] = (argv as string[]).map((ref) => {
       try {
-        const {cluster} = loadInventory(ref)
+        const {cluster, warnings} = loadInventory(ref)
         const c = cluster
         const summary = `${c.directors.length} director(s), ${c.realServers.length} real server(s), ${c.instances.length} VRRP instance(s)` +
           (c.virtualServices.length ? `, ${c.virtualServices.length} LVS virtual service(s)` : '') + (c.haproxy ? ', HAProxy' : '')
-        return {file: ref, ok: true, cluster: c.name, summary, problems: []}
+        return {file: ref, ok: true, cluster: c.name, summary, problems: [], warnings: sortProblems(warnings)}
       } catch (error) {
-        if (error instanceof InventoryError) return {file: ref, ok: false, problems: sortProblems(error.problems)}
+        if (error instanceof InventoryError) return {file: ref, ok: false, problems: sortProblems(error.problems), warnings: []}
         throw error
       }
     })
     if (flags.json) this.log(JSON.stringify({ok: results.every((r) => r.ok), inventories: results}, null, 2))
     else {
       for (const r of results) {
-        if (r.ok) this.log(`ok   ${r.file}: cluster ${r.cluster}: ${r.summary}`)
+        for (const w of r.warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`)
+        if (r.ok) this.log(`ok   ${r.file}: cluster ${r.cluster}: ${r.summary}${r.warnings.length ? ` (${r.warnings.length} warning(s))` : ''}`)
         else {
           process.stderr.write(`${r.problems.map(formatProblem).join('\n')}\n`)
           this.log(`FAIL ${r.file}: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`)

@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {basename, join, relative, resolve} from 'node:path'
-import {clusterProblems} from './checks/index.js'
+import {pruneInvalid, runClusterChecks} from './checks/index.js'
 import type {Cluster} from './model.js'
 import {InventoryError, type Problem} from './problems.js'
 import {resolveCluster} from './resolve.js'
@@ -40,7 +40,7 @@ export function resolveInventoryPath(ref: string, cwd = process.cwd()): string {
 
 export interface Loaded {
   cluster: Cluster
-  /** Problems that did not stop loading: none today, kept for warnings. */
+  /** Problems that did not stop loading: settings keepalived or HAProxy would silently ignore. */
   warnings: Problem[]
 }
 
@@ -66,15 +66,24 @@ export function loadInventoryText(text: string, file: string, opts: LoadOptions 
   const {value, secrets, problems: secretProblems} = interpolateSecrets(plain, {env: opts.env ?? process.env, source})
   const parsed = inventorySchema.safeParse(value, {reportInput: true})
   const problems = [...secretProblems]
+  const hash = opts.hash ?? createHash('sha256').update(text).digest('hex')
   if (!parsed.success) {
     problems.push(...schemaProblems(parsed.error.issues, inventorySchema, source, value))
+    // Still check references and the cluster as a whole when the broken entries can be set aside safely, so one
+    // run reports everything (see checks/prune.ts for which entries qualify).
+    const partial = pruneInvalid(value, parsed.error.issues)
+    const rest = partial && inventorySchema.safeParse(partial.value)
+    if (partial && rest?.success) {
+      const {cluster, problems: refProblems} = resolveCluster(rest.data, source, {hash, secrets})
+      problems.push(...partial.keep([...refProblems, ...runClusterChecks(cluster, rest.data, source).errors]))
+    }
     throw new InventoryError(problems)
   }
 
   const raw: RawInventory = parsed.data
-  const hash = opts.hash ?? createHash('sha256').update(text).digest('hex')
   const {cluster, problems: refProblems} = resolveCluster(raw, source, {hash, secrets})
-  problems.push(...refProblems, ...clusterProblems(cluster, raw, source))
+  const checks = runClusterChecks(cluster, raw, source)
+  problems.push(...refProblems, ...checks.errors)
   if (problems.length > 0) throw new InventoryError(problems)
-  return {cluster, warnings: []}
+  return {cluster, warnings: checks.warnings}
 }

@@ -12,7 +12,8 @@ export const ifname = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, {message: 'is not a safe interface name (letters, digits, "_", "." or "-", at most 15 characters)'})
 
-export const ipv4 = z.string().refine((v) => isIPv4(v), {message: 'is not an IPv4 address (write it like 10.0.0.11)'})
+// The refine is the real check; the meta only tells editors (through schema/inventory.schema.json) what to expect.
+export const ipv4 = z.string().refine((v) => isIPv4(v), {message: 'is not an IPv4 address (write it like 10.0.0.11)'}).meta({format: 'ipv4'})
 
 /** "10.0.0.100" or "10.0.0.100/24". */
 export const ipv4OrCidr = z.string().refine(
@@ -22,14 +23,30 @@ export const ipv4OrCidr = z.string().refine(
     return prefix === undefined || (/^\d{1,2}$/.test(prefix) && Number(prefix) <= 32)
   },
   {message: 'is not an IPv4 address with an optional /prefix (write it like 10.0.0.100/24)'},
-)
+).meta({pattern: '^\\d{1,3}(\\.\\d{1,3}){3}(/\\d{1,2})?$'})
 
 export const port = z.number().int().min(1, {message: 'must be a port number from 1 to 65535'}).max(65535, {message: 'must be a port number from 1 to 65535'})
 
+const DURATION_RE = /^(\d+)(us|ms|s|m|h|d)$/
+const UNIT_MS: Record<string, number> = {us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000}
+
+/** Milliseconds in an HAProxy time ("10s", or a plain number of milliseconds). */
+export function durationMs(v: number | string): number {
+  if (typeof v === 'number') return v
+  const m = DURATION_RE.exec(v)
+  return m ? Number(m[1]) * UNIT_MS[m[2]] : NaN
+}
+
+// HAProxy keeps timers in a signed 32-bit count of milliseconds and refuses anything longer ("timer overflow").
+export const HAPROXY_MAX_MS = 2_147_483_647
+const tooLong = {message: 'is longer than HAProxy\'s longest timer, 2147483647 ms (about 24.8 days)'}
+
 /** HAProxy time format: a number of milliseconds, or a number with a unit (us, ms, s, m, h, d). */
 export const duration = z.union([
-  z.number().int().positive(),
-  z.string().regex(/^\d+(us|ms|s|m|h|d)$/, {message: 'is not a duration (write it like 500ms, 10s, 1m)'}),
+  z.number().int().positive().max(HAPROXY_MAX_MS, tooLong),
+  z.string()
+    .regex(DURATION_RE, {message: 'is not a duration (write it like 500ms, 10s or 1m: a whole number and a unit us, ms, s, m, h or d, no space)'})
+    .refine((v) => !DURATION_RE.test(v) || durationMs(v) <= HAPROXY_MAX_MS, tooLong),
 ])
 
 // Raw snippets pasted into daemon configs or shell must stay on one line: a newline would let a value start a new
@@ -61,7 +78,7 @@ export const sshSettings = z
 export const tuning = z
   .strictObject({
     sysctls: z
-      .record(z.string().regex(/^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$/, {message: 'is not a sysctl key (like net.ipv4.ip_forward)'}), z.union([z.string().regex(/^[^\n\r\0]*$/), z.number()]))
+      .record(z.string().regex(/^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$/, {message: 'is not a sysctl key (like net.ipv4.ip_forward)'}), z.union([z.string().regex(/^[^\n\r\0]*$/, {message: 'must be a single line'}), z.number()]))
       .optional()
       .describe('Extra sysctls, written to /etc/sysctl.d/90-lbctl.conf and applied at runtime.'),
     ethtool: z

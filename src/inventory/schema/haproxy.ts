@@ -4,7 +4,7 @@ import {absPath, duration, ipv4, name, oneLine, port, secret} from './common.js'
 export const balance = z
   .string()
   .regex(/^(roundrobin|static-rr|leastconn|first|source|random|uri|url_param [A-Za-z0-9_.-]+|hdr\([A-Za-z0-9_-]+\)|rdp-cookie(\([A-Za-z0-9_-]+\))?)$/, {
-    message: 'is not a balance algorithm (roundrobin, static-rr, leastconn, first, source, random, uri, url_param NAME, hdr(NAME), rdp-cookie(NAME))',
+    message: 'is not a balance algorithm HAProxy knows',
   })
 
 export const timeouts = z
@@ -25,7 +25,7 @@ export const bind = z.union([
   z.strictObject({
     address: z.union([ipv4, z.literal('*')]).optional().describe('Default: every address (so the backup can bind before it holds the VIP).'),
     port,
-    ssl: z.strictObject({crt: absPath.describe('PEM with certificate and key (SSL offload).'), alpn: z.string().regex(/^[a-z0-9\/.,-]+$/).optional()}).optional(),
+    ssl: z.strictObject({crt: absPath.describe('PEM with certificate and key (SSL offload).'), alpn: z.string().regex(/^[a-z0-9\/.,-]+$/, {message: 'is not an ALPN list (write it like h2,http/1.1)'}).optional()}).optional(),
   }),
 ])
 
@@ -35,7 +35,7 @@ export const serverRef = z.union([
     name: name.describe('A real server.'),
     port: port.optional().describe('Default: the real server\'s port.'),
     weight: z.number().int().min(0, {message: 'must be from 0 to 256 (HAProxy server weight)'}).max(256, {message: 'must be from 0 to 256 (HAProxy server weight)'}).optional(),
-    cookie: z.string().regex(/^[A-Za-z0-9_.-]+$/).optional().describe('Cookie value for insert stickiness (default: the server name).'),
+    cookie: z.string().regex(/^[A-Za-z0-9_.-]+$/, {message: 'is not a cookie value (letters, digits, "_", "." or "-"; write it like web1)'}).optional().describe('Cookie value for insert stickiness (default: the server name).'),
     backup: z.boolean().optional(),
     check: z.boolean().optional().describe('Default true.'),
     maxconn: z.number().int().min(1).optional(),
@@ -52,12 +52,12 @@ const check = z.strictObject({
 const httpchk = z.strictObject({
   method: z.enum(['GET', 'HEAD', 'OPTIONS']).optional().describe('Default GET.'),
   path: z.string().regex(/^\/[^\s]*$/, {message: 'must be a URL path like /health'}).optional().describe('Default /.'),
-  host: z.string().regex(/^[A-Za-z0-9.-]+$/).optional(),
+  host: z.string().regex(/^[A-Za-z0-9.-]+$/, {message: 'is not a host name (write it like www.example.com)'}).optional(),
   expect_status: z.number().int().min(100).max(599).optional(),
 })
 
 const cookie = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_-]+$/),
+  name: z.string().regex(/^[A-Za-z0-9_-]+$/, {message: 'is not a cookie name (write it like SERVERID)'}),
   mode: z.enum(['insert', 'rewrite', 'prefix']).optional().describe('Default insert.'),
   indirect: z.boolean().optional().describe('Default true.'),
   nocache: z.boolean().optional().describe('Default true.'),
@@ -100,10 +100,10 @@ export const listen = z.strictObject({...listenFrontendFields, ...backendFields}
 export const stats = z
   .strictObject({
     bind: bind.optional().describe('Default ":8404".'),
-    uri: z.string().regex(/^\/[^\s]*$/).optional().describe('Default /stats.'),
-    realm: z.string().regex(/^[A-Za-z0-9_.-]+$/).optional().describe('Default HAProxy.'),
+    uri: z.string().regex(/^\/[^\s]*$/, {message: 'must be a URL path like /stats'}).optional().describe('Default /stats.'),
+    realm: z.string().regex(/^[A-Za-z0-9_.-]+$/, {message: 'is not a realm (one word, write it like HAProxy)'}).optional().describe('Default HAProxy.'),
     refresh: duration.optional().describe('Default 10s.'),
-    auth: z.strictObject({user: z.string().regex(/^[A-Za-z0-9_.-]+$/), password: secret}).optional(),
+    auth: z.strictObject({user: z.string().regex(/^[A-Za-z0-9_.-]+$/, {message: 'is not a user name'}), password: secret}).optional(),
     admin: z.boolean().optional().describe('Allow enabling/disabling servers from the page (authenticated users only).'),
   })
   .describe('The HAProxy statistics page.')
@@ -115,8 +115,8 @@ export const haproxy = z
         maxconn: z.number().int().min(1).max(10_000_000).optional().describe('Default 4000.'),
         log: oneLine.optional().describe('Default "/dev/log local0 info".'),
         nbthread: z.number().int().min(1).max(64).optional(),
-        user: z.string().regex(/^[a-z_][a-z0-9_-]*$/).optional(),
-        group: z.string().regex(/^[a-z_][a-z0-9_-]*$/).optional(),
+        user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, {message: 'is not a user name'}).optional(),
+        group: z.string().regex(/^[a-z_][a-z0-9_-]*$/, {message: 'is not a group name (write it like haproxy)'}).optional(),
         extra: z.array(oneLine).optional().describe('Raw lines added to the global section.'),
       })
       .optional(),

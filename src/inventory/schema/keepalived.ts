@@ -42,11 +42,12 @@ export const notifyScripts = z
 
 export const vrrpInstance = z
   .strictObject({
-    virtual_router_id: z.number().int().min(0, {message: 'must be from 0 to 255'}).max(255, {message: 'must be from 0 to 255'})
+    // RFC 5798 §5.2.3: VRID 1-255; keepalived 2.2.7 refuses 0 ("VRID '0' not valid - must be between 1 & 255").
+    virtual_router_id: z.number().int().min(1, {message: 'must be from 1 to 255 (keepalived refuses 0)'}).max(255, {message: 'must be from 1 to 255 (keepalived refuses 0)'})
       .describe('VRID, the same on every director of the instance and unique on its L2 segment.'),
     vips: z.array(vip).min(1, {message: 'needs at least one VIP'}).describe('Virtual IPs the MASTER holds.'),
     interface: ifname.optional().describe('Interface VRRP runs on (default: each director\'s interface).'),
-    advert_int: z.number().positive().max(255).optional().describe('Seconds between adverts (default 1; below 1 needs version 3).'),
+    advert_int: z.number().positive().max(255).optional().describe('Seconds between adverts (default 1). Version 2: whole seconds; version 3: hundredths of a second, at most 40.95.'),
     version: z.union([z.literal(2), z.literal(3)]).optional().describe('VRRP version (default 2; 3 allows sub-second advert_int).'),
     auth_type: z.enum(['PASS', 'AH']).optional().describe('VRRPv2 authentication (default PASS when auth_pass is set).'),
     auth_pass: secret.optional().describe('Up to 8 characters (keepalived silently uses only the first 8). Use ${env:NAME} or ${file:PATH}.'),
@@ -88,7 +89,7 @@ export const vrrpScript = z
     fall: z.number().int().min(1).max(255).optional().describe('Failures before it counts as down (default 2).'),
     rise: z.number().int().min(1).max(255).optional().describe('Successes before it counts as up (default 1).'),
     timeout: z.number().positive().max(3600).optional(),
-    user: z.string().regex(/^[a-z_][a-z0-9_-]*$/).optional().describe('User to run as (default: keepalived.script_user).'),
+    user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, {message: 'is not a user name'}).optional().describe('User to run as (default: keepalived.script_user).'),
   })
   .describe('A vrrp_script: give exactly one of script, process, down_file or restart_haproxy.')
 
@@ -97,7 +98,7 @@ export const keepalivedGlobals = z
     router_id: name.optional().describe('Default: the director\'s name.'),
     vrrp_mcast_group4: ipv4.optional().describe('Multicast group for adverts (default 224.0.0.18).'),
     enable_script_security: z.boolean().optional().describe('Default true: scripts run as script_user and must not be writable by others.'),
-    script_user: z.string().regex(/^[a-z_][a-z0-9_-]*$/).optional().describe('Default root.'),
+    script_user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, {message: 'is not a user name'}).optional().describe('Default root.'),
     vrrp_garp_master_refresh: z.number().int().min(0).optional(),
     extra_global_defs: z.array(oneLine).optional().describe('Raw lines added to global_defs (checked by keepalived -t).'),
   })
@@ -116,7 +117,7 @@ export const healthCheck = z.discriminatedUnion('type', [
     path: z.string().regex(/^\/[^\s"]*$/, {message: 'must be a URL path like /health'}).optional().describe('Default /.'),
     status_code: z.number().int().min(100).max(599).optional().describe('Default 200.'),
     digest: z.string().regex(/^[0-9a-f]{32}$/, {message: 'must be an MD5 hex digest (32 lowercase hex characters)'}).optional(),
-    virtualhost: z.string().regex(/^[A-Za-z0-9.-]+$/).optional(),
+    virtualhost: z.string().regex(/^[A-Za-z0-9.-]+$/, {message: 'is not a host name (write it like www.example.com)'}).optional(),
     ...checkCommon,
   }),
   z.strictObject({type: z.literal('TCP_CHECK'), ...checkCommon}),
@@ -154,7 +155,7 @@ export const virtualService = z
     alpha: z.boolean().optional(),
     omega: z.boolean().optional(),
     inhibit_on_failure: z.boolean().optional().describe('Set weight 0 instead of removing a failed real server.'),
-    virtualhost: z.string().regex(/^[A-Za-z0-9.-]+$/).optional(),
+    virtualhost: z.string().regex(/^[A-Za-z0-9.-]+$/, {message: 'is not a host name (write it like www.example.com)'}).optional(),
     real_servers: z.array(lvsRealServerRef).min(1, {message: 'needs at least one real server'}),
     health_check: healthCheck.optional().describe('Default HTTP_GET / expecting 200.'),
   })

@@ -1,0 +1,159 @@
+import type {Path} from '../problems.js'
+import type {RawHaproxy} from '../schema/index.js'
+import {closest} from '../schema-errors.js'
+import {aclChecks} from './acl.js'
+import type {Report} from './report.js'
+
+type Section = 'frontends' | 'backends' | 'listens'
+type Mode = 'http' | 'tcp'
+
+export interface Bind {
+  /** undefined = every address. */
+  address?: string
+  port: number
+  path: Path
+}
+
+/** Every address:port HAProxy listens on: frontends, listens and the stats page. */
+export function haproxyBinds(h: RawHaproxy): Bind[] {
+  const out: Bind[] = []
+  const add = (b: unknown, path: Path) => {
+    if (typeof b === 'string') {
+      const i = b.lastIndexOf(':')
+      const address = b.slice(0, i)
+      out.push({address: address === '' || address === '*' ? undefined : address, port: Number(b.slice(i + 1)), path})
+    } else if (b && typeof b === 'object') {
+      const o = b as {address?: string; port: number}
+      out.push({address: o.address === '*' ? undefined : o.address, port: o.port, path})
+    }
+  }
+  for (const section of ['frontends', 'listens'] as const) {
+    for (const [name, s] of Object.entries(h[section] ?? {})) {
+      const path: Path = ['haproxy', section, name, 'bind']
+      const bind: unknown = s.bind
+      if (Array.isArray(bind)) bind.forEach((b: unknown, i) => add(b, [...path, i]))
+      else add(bind, path)
+    }
+  }
+  // The stats page is a listen of its own, on :8404 unless told otherwise (see schema: stats.bind).
+  if (h.stats) add(h.stats.bind ?? ':8404', h.stats.bind ? ['haproxy', 'stats', 'bind'] : ['haproxy', 'stats'])
+  return out
+}
+
+/** "haproxy.frontends.web" or "the stats page". */
+export function bindOwner(b: Bind): string {
+  return b.path[1] === 'stats' ? 'the stats page (haproxy.stats)' : b.path.slice(0, 3).join('.')
+}
+
+export function showBind(b: Bind): string {
+  return `${b.address ?? ''}:${b.port}`
+}
+
+export function haproxyChecks(r: Report): void {
+  const h = r.raw.haproxy
+  if (!h) return
+  const mode = (s: {mode?: Mode}): Mode => s.mode ?? h.defaults?.mode ?? 'http'
+  const backends = Object.keys(h.backends ?? {})
+  const listens = Object.keys(h.listens ?? {})
+
+  for (const name of listens) {
+    const clash = (['frontends', 'backends'] as const).find((s) => h[s]?.[name] !== undefined)
+    if (clash) r.error(['haproxy', 'listens', name], `has the same name as haproxy.${clash}.${name}: HAProxy refuses two proxies with one name unless one is a frontend and the other a backend`, 'rename the listen section', {key: true})
+  }
+
+  for (const [name, fe] of Object.entries(h.frontends ?? {})) {
+    const base: Path = ['haproxy', 'frontends', name]
+    if (fe.default_backend === undefined && (fe.use_backends ?? []).length === 0) {
+      r.error(base, 'routes nowhere: it has neither default_backend nor use_backends, so HAProxy would answer every request with 503', 'add default_backend: NAME (a backend under haproxy.backends)', {key: true})
+    }
+    const targets: Array<{backend: string; path: Path}> = [
+      ...(fe.default_backend !== undefined ? [{backend: fe.default_backend, path: [...base, 'default_backend']}] : []),
+      ...(fe.use_backends ?? []).map((u, i) => ({backend: u.backend, path: [...base, 'use_backends', i, 'backend']})),
+    ]
+    for (const t of targets) {
+      const be = h.backends?.[t.backend]
+      if (!be) {
+        const guess = closest(t.backend, backends)
+        const defined = backends.length ? ` (defined: ${backends.join(', ')})` : ''
+        r.error(
+          t.path,
+          listens.includes(t.backend)
+            ? `"${t.backend}" is a listen section, not a backend: a listen takes its own traffic, so lbctl routes frontends only to backends`
+            : `backend "${t.backend}" is not defined`,
+          listens.includes(t.backend)
+            ? `route to a backend${defined}, or split the listen into a frontend and a backend`
+            : guess
+              ? `did you mean "${guess}"?${defined}`
+              : `define it under haproxy.backends${defined}`,
+        )
+      } else if (mode(fe) === 'http' && mode(be) === 'tcp') {
+        r.error(
+          t.path,
+          `backend "${t.backend}" is in tcp mode but frontend "${name}" is in http mode: HAProxy refuses to send an HTTP stream to a tcp backend`,
+          `set mode: http on haproxy.backends.${t.backend}, or mode: tcp on this frontend`,
+        )
+      }
+    }
+    aclChecks(r, fe, base)
+  }
+  for (const [name, li] of Object.entries(h.listens ?? {})) aclChecks(r, li, ['haproxy', 'listens', name])
+
+  for (const section of ['frontends', 'backends', 'listens'] as Section[]) {
+    for (const [name, s] of Object.entries(h[section] ?? {})) {
+      const base: Path = ['haproxy', section, name]
+      if (mode(s) === 'tcp') httpOnlyInTcp(r, s, base)
+      if ('servers' in s) servers(r, s, base)
+    }
+  }
+
+  const binds = haproxyBinds(h)
+  for (const [i, b] of binds.entries()) {
+    const twin = binds.slice(0, i).find((o) => o.port === b.port && o.address === b.address)
+    if (twin) {
+      r.error(
+        b.path,
+        `${showBind(b)} is also bound by ${bindOwner(twin)}: HAProxy binds with SO_REUSEPORT, so both would start and the kernel would split connections between them at random`,
+        'give each frontend, listen and the stats page its own port (or address)',
+      )
+    }
+  }
+}
+
+/** Features HAProxy ignores outside http mode (it only warns, and the config silently does less than written). */
+function httpOnlyInTcp(r: Report, s: Record<string, unknown>, base: Path): void {
+  const ignored: Array<[string, boolean]> = [
+    ['cookie', s.cookie !== undefined],
+    ['http_request', Array.isArray(s.http_request) && s.http_request.length > 0],
+    ['https_redirect', s.https_redirect === true],
+    ['forwardfor', s.forwardfor === true],
+  ]
+  for (const [field, used] of ignored) {
+    if (used) r.error([...base, field], 'needs http mode, but this section is in tcp mode: HAProxy ignores it (and only logs a warning)', 'remove it, or set mode: http', {key: true})
+  }
+  if (typeof s.balance === 'string' && /^(uri|url_param |hdr\()/.test(s.balance)) {
+    r.error([...base, 'balance'], `${s.balance} hashes HTTP data, but this section is in tcp mode: HAProxy falls back to roundrobin`, 'use balance source (or roundrobin/leastconn) in tcp mode, or set mode: http')
+  }
+}
+
+type ServerRef = string | {name: string; cookie?: string}
+
+function servers(r: Report, s: {servers: ServerRef[]; cookie?: unknown}, base: Path): void {
+  const refs = s.servers.map((x, i) => (typeof x === 'string' ? {name: x, i} : {name: x.name, cookie: x.cookie, i}))
+  for (const ref of refs) {
+    const first = refs.find((o) => o.name === ref.name)!
+    if (first !== ref) {
+      r.error([...base, 'servers', ref.i], `${ref.name} is listed twice: HAProxy refuses two servers with one name in a backend`, `remove one; for a second port of the same host, define another real server with the same address (e.g. ${ref.name}_2)`)
+    }
+  }
+  if (s.cookie === undefined) return
+  // Insert stickiness sends the client back to the server whose value it carries: two servers with one value would
+  // share (and steal) each other's sessions. The value defaults to the server name.
+  const value = (ref: (typeof refs)[number]) => ref.cookie ?? ref.name
+  for (const ref of refs) {
+    const first = refs.find((o) => value(o) === value(ref))!
+    if (first !== ref && first.name !== ref.name) {
+      const path: Path = ref.cookie !== undefined ? [...base, 'servers', ref.i, 'cookie'] : [...base, 'servers', ref.i]
+      r.error(path, `cookie value "${value(ref)}" is also ${first.name}'s: sticky clients of one would be sent to either`, 'give every server of the backend its own cookie value')
+    }
+  }
+}
