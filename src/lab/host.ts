@@ -1,0 +1,205 @@
+import {spawn} from 'node:child_process'
+import {closeSync, openSync} from 'node:fs'
+import {access, chmod, cp, mkdir, readFile, writeFile} from 'node:fs/promises'
+import {connect} from 'node:net'
+import {join} from 'node:path'
+import type {LabHostPlan, LabPlan} from './plan.js'
+import {LabError, runOk} from './run.js'
+import {cmd, quote} from './sh.js'
+
+// What a lab host keeps to itself, like a separate machine would: the files lbctl deploys, the pid files and sockets
+// in /run (/var/run is a symlink to it), scratch space, and root's home (the operator's ~/.bashrc can cost 200 ms
+// per ssh command; shell history and ~/.ssh stay per host). Everything else (binaries, /usr, /etc/ssh) is the machine's.
+export const PRIVATE_DIRS = ['/etc/keepalived', '/etc/haproxy', '/etc/sysctl.d', '/etc/lbctl', '/etc/systemd/system', '/run', '/var/lib/lbctl', '/tmp', '/root']
+// These start as a copy of the machine's (package defaults such as /etc/haproxy/errors/), as on a fresh host with the
+// packages installed; the rest start empty.
+const SEEDED_DIRS = new Set(['/etc/keepalived', '/etc/haproxy', '/etc/sysctl.d', '/etc/systemd/system'])
+
+// A clean environment for the host's daemons: the CGI script would otherwise print the operator's environment, and
+// sshd sessions should not inherit whatever `lab up` was started with.
+export const HOST_ENV = {PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', HOME: '/root'}
+
+export const hostKeyPath = (h: LabHostPlan) => join(h.dir, 'ssh_host_ed25519_key')
+export const initLogPath = (h: LabHostPlan) => join(h.dir, 'init.log')
+/** Also how teardown recognises a host's init whose namespace lost its name: this path is in its argv. */
+export const initScriptPath = (h: LabHostPlan) => join(h.dir, 'init.sh')
+export const wwwDir = (h: LabHostPlan) => join(h.dir, 'www')
+const fsDir = (h: LabHostPlan, path: string) => join(h.dir, 'fs', path)
+
+const exists = (p: string) => access(p).then(() => true, () => false)
+
+/** sshd reads its key and config from the state directory after the binds: it must not sit under a private one. */
+export function checkStateDirVisible(stateDir: string): void {
+  const hidden = PRIVATE_DIRS.find((d) => stateDir === d || stateDir.startsWith(`${d}/`) || (d === '/run' && stateDir.startsWith('/var/run/')))
+  if (hidden) {
+    throw new LabError(`the lab state directory ${stateDir} is under ${hidden}, which every lab host replaces with its own; ` +
+      'set LBCTL_LAB_DIR to a directory elsewhere (default /var/lib/lbctl-lab)')
+  }
+}
+
+/** Directories, host key, sshd_config and (real servers) the web root; keeps what a previous `lab up` made. */
+export async function prepareHost(plan: LabPlan, h: LabHostPlan): Promise<void> {
+  await mkdir(h.dir, {recursive: true, mode: 0o700})
+  for (const d of PRIVATE_DIRS) {
+    const target = fsDir(h, d)
+    if (await exists(target)) continue
+    await mkdir(target, {recursive: true, mode: 0o755})
+    if (SEEDED_DIRS.has(d) && (await exists(d))) await cp(d, target, {recursive: true, verbatimSymlinks: true, force: false})
+  }
+  await chmod(fsDir(h, '/tmp'), 0o1777)
+  await chmod(fsDir(h, '/root'), 0o700)
+  // Debian's stock dotfiles for root, as on a freshly installed host.
+  for (const f of ['bashrc', 'profile']) {
+    const stock = `/usr/share/base-files/dot.${f}`
+    const dest = join(fsDir(h, '/root'), `.${f}`)
+    if ((await exists(stock)) && !(await exists(dest))) await cp(stock, dest)
+  }
+  // sshd refuses to start without its privilege-separation directory; /run/lock is where flock users expect it;
+  // /run/haproxy is what the haproxy package's unit would create (RuntimeDirectory), for its admin socket.
+  await mkdir(fsDir(h, '/run/sshd'), {recursive: true, mode: 0o755})
+  await mkdir(fsDir(h, '/run/haproxy'), {recursive: true, mode: 0o755})
+  await mkdir(fsDir(h, '/run/lock'), {recursive: true})
+  await chmod(fsDir(h, '/run/lock'), 0o1777)
+  if (!(await exists(hostKeyPath(h)))) {
+    await runOk(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `root@${h.name}.${plan.name}.lab`, '-f', hostKeyPath(h)])
+  }
+  await writeFile(join(h.dir, 'sshd_config'), sshdConfig(plan, h), {mode: 0o600})
+  await writeFile(initScriptPath(h), initScript(plan, h), {mode: 0o700})
+  if (h.role === 'real_server') {
+    await mkdir(join(wwwDir(h), 'cgi-bin'), {recursive: true})
+    await writeFile(join(wwwDir(h), 'cgi-bin', 'index.cgi'), cgiScript(h), {mode: 0o755})
+    // A static file, not the CGI: busybox httpd only runs CGI for /cgi-bin/… and directory URLs, and a health check
+    // should not fork a shell. Remove it to make HAProxy's httpchk fail this server.
+    if (!(await exists(join(wwwDir(h), 'health')))) await writeFile(join(wwwDir(h), 'health'), 'ok\n')
+  }
+}
+
+export function sshdConfig(plan: LabPlan, h: LabHostPlan): string {
+  return [
+    `# sshd of lab host ${h.name} (lab ${plan.name}); rewritten by every \`lbctl lab up\`.`,
+    `ListenAddress ${h.address}:22`,
+    `HostKey ${hostKeyPath(h)}`,
+    // Inside the host's private /run, so each host's sshd has its own.
+    'PidFile /run/sshd.pid',
+    `AuthorizedKeysFile ${join(plan.stateDir, 'authorized_keys')}`,
+    'PermitRootLogin prohibit-password',
+    'PubkeyAuthentication yes',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    // PAM would run the machine's session stack (systemd-logind, motd) for a host that has neither.
+    'UsePAM no',
+    'UseDNS no',
+    'PrintMotd no',
+    'AcceptEnv LANG LC_*',
+    'Subsystem sftp internal-sftp',
+    // A deploy opens several channels per connection and many connections at once.
+    'MaxSessions 64',
+    'MaxStartups 100:30:200',
+    '',
+  ].join('\n')
+}
+
+// The response's first line is exactly `server=NAME`: tests and failover probes parse it. Host, X-Forwarded-For and
+// Cookie are always printed (empty when absent) so checks of forwarding and stickiness can rely on the lines.
+// busybox httpd hands every request header to CGI as HTTP_NAME (checked with busybox 1.35).
+export function cgiScript(h: LabHostPlan): string {
+  return `#!/bin/sh
+# Lab real server ${h.name}: says who answered and what it was asked.
+printf 'Content-Type: text/plain\\r\\n\\r\\n'
+printf 'server=%s\\n' ${quote(h.name)}
+printf 'request: %s %s %s\\n' "$REQUEST_METHOD" "$REQUEST_URI" "$SERVER_PROTOCOL"
+printf 'remote: %s:%s\\n' "$REMOTE_ADDR" "$REMOTE_PORT"
+printf 'host: %s\\n' "$HTTP_HOST"
+printf 'x-forwarded-for: %s\\n' "$HTTP_X_FORWARDED_FOR"
+printf 'cookie: %s\\n' "$HTTP_COOKIE"
+env | awk '/^HTTP_[A-Z0-9_]*=/ && !/^HTTP_(HOST|X_FORWARDED_FOR|COOKIE)=/ {
+  i = index($0, "="); k = tolower(substr($0, 6, i - 6)); gsub("_", "-", k); print k ": " substr($0, i + 1) }' | sort
+`
+}
+
+/** The shell run as the child of the host's tini: private mounts, hostname, addresses, then sshd in the foreground. */
+export function initScript(plan: LabPlan, h: LabHostPlan): string {
+  const lines = [`# Init of lab host ${h.name} (lab ${plan.name}), run by tini as PID 2 of the host; rewritten by \`lbctl lab up\`.`, 'set -e']
+  for (const d of PRIVATE_DIRS) lines.push(cmd`mount --bind ${fsDir(h, d)} ${d}`)
+  lines.push(
+    cmd`hostname ${h.name}`,
+    'ip link set lo up',
+    // replace, not add: a re-run of the same host must not fail on an address it already has.
+    cmd`ip addr replace ${`${h.address}/${plan.prefix}`} dev eth0`,
+    'ip link set eth0 up',
+  )
+  // Daemonizes after binding, so the port is open once this returns; its parent becomes tini, which reaps it.
+  if (h.role === 'real_server') lines.push(cmd`busybox httpd -p ${`${h.address}:80`} -h ${wwwDir(h)}`)
+  lines.push(cmd`exec /usr/sbin/sshd -D -e -f ${join(h.dir, 'sshd_config')}`)
+  return lines.join('\n')
+}
+
+export interface Launched {
+  host: LabHostPlan
+  /** unshare, the host's outermost process: already in its network namespace, so /proc/PID/net shows the host's. */
+  pid?: number
+  /** Set when the init exits: the host is dead (a failed mount, sshd refusing its config, …). */
+  exited?: number
+}
+
+/**
+ * Start the host: `ip netns exec` puts it in its network namespace (and a first mount namespace with /sys for that
+ * netns), unshare adds its own mount (private propagation, so its binds never show on the machine), UTS and PID
+ * namespaces; tini is PID 1 there, so killing it ends every process of the host, sessions included.
+ */
+export function launchHost(plan: LabPlan, h: LabHostPlan): Launched {
+  const log = openSync(initLogPath(h), 'a', 0o600)
+  const argv = ['netns', 'exec', h.netns, 'unshare', '--mount', '--propagation', 'private', '--uts', '--pid', '--fork', '--mount-proc',
+    'tini', '-s', '--', '/bin/sh', initScriptPath(h)]
+  const child = spawn('ip', argv, {detached: true, stdio: ['ignore', log, log], env: HOST_ENV})
+  closeSync(log)
+  const launched: Launched = {host: h, pid: child.pid}
+  child.on('exit', (code, signal) => (launched.exited = code ?? (signal ? 128 : 1)))
+  child.on('error', () => (launched.exited = 127))
+  child.unref()
+  return launched
+}
+
+/**
+ * Whether the host has a listening TCP socket on each port, read from /proc/PID/net/tcp: no packet sent, so no ARP
+ * lookup that would fail while the host is still starting and then hold every retry for its 1 s timer.
+ */
+export async function listening(pid: number, ports: readonly number[]): Promise<boolean> {
+  try {
+    const table = await readFile(`/proc/${pid}/net/tcp`, 'utf8')
+    const open = new Set<number>()
+    for (const line of table.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/)
+      if (f[3] === '0A') open.add(parseInt(f[1].split(':')[1], 16)) // 0A = LISTEN
+    }
+    return ports.every((p) => open.has(p))
+  } catch {
+    return false
+  }
+}
+
+export function tcpProbe(address: string, port: number, timeoutMs = 250): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({host: address, port})
+    const done = (ok: boolean) => {
+      s.destroy()
+      resolve(ok)
+    }
+    s.setTimeout(timeoutMs, () => done(false))
+    s.once('connect', () => done(true))
+    s.once('error', () => done(false))
+  })
+}
+
+/** Ports a healthy host answers on: sshd everywhere, HTTP on real servers. */
+export function hostPorts(h: LabHostPlan): number[] {
+  return h.role === 'real_server' ? [22, 80] : [22]
+}
+
+export async function tailLog(h: LabHostPlan, lines = 5): Promise<string> {
+  try {
+    return (await readFile(initLogPath(h), 'utf8')).trimEnd().split('\n').slice(-lines).join('\n')
+  } catch {
+    return '(no init log)'
+  }
+}

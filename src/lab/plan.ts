@@ -1,0 +1,186 @@
+import {createHash} from 'node:crypto'
+import {isIPv4} from 'node:net'
+import {join, resolve} from 'node:path'
+import {LabError} from './run.js'
+
+// The lab name ends up in namespace names (`lbctl.NAME.HOST`), file names and the inventory's `name`. No dots, so a
+// namespace prefix `lbctl.NAME.` belongs to exactly one lab; lower case so two labs never differ only by case.
+export const LAB_NAME_RE = /^[a-z][a-z0-9-]{0,31}$/
+
+export const DEFAULT_SUBNET = '198.18.0.0/24'
+export const DEFAULT_DIRECTORS = 2
+export const DEFAULT_REAL_SERVERS = 3
+
+// Host addresses are offsets into the subnet (see docs/lab.md): .1 controller (the bridge), .5 client,
+// .11–.19 directors, .21–.99 then .110–.254 real servers; .100–.109 are kept for VIPs (.100 = VI_1, .101 a second
+// instance). All of them sit in the first 256 addresses, so any prefix from /16 to /24 works.
+const CLIENT_OFFSET = 5
+const DIRECTOR_OFFSETS = range(11, 19)
+const REAL_SERVER_OFFSETS = [...range(21, 99), ...range(110, 254)]
+export const VIP_OFFSETS = [100, 101]
+export const MAX_DIRECTORS = DIRECTOR_OFFSETS.length
+export const MAX_REAL_SERVERS = REAL_SERVER_OFFSETS.length
+
+export type LabRole = 'director' | 'real_server' | 'client'
+
+export interface LabHostPlan {
+  name: string
+  role: LabRole
+  address: string
+  /** Network namespace, also the host's identity for `ip netns`. */
+  netns: string
+  /** Root-namespace end of the host's veth pair (the host sees the other end as eth0). */
+  veth: string
+  /** Per-host state: host key, sshd_config, init log, and the directories bind-mounted over /etc/…, /run, /tmp. */
+  dir: string
+  priority?: number
+}
+
+export interface LabPlan {
+  name: string
+  subnet: string
+  prefix: number
+  /** The controller's address on the lab bridge: the first usable address. */
+  gateway: string
+  bridge: string
+  stateDir: string
+  vips: string[]
+  vrid: number
+  hosts: LabHostPlan[]
+  inventoryPath: string
+}
+
+export interface PlanOptions {
+  name: string
+  directors: number
+  realServers: number
+  subnet: string
+  inventoryDir: string
+}
+
+export function labRoot(): string {
+  return process.env.LBCTL_LAB_DIR ? resolve(process.env.LBCTL_LAB_DIR) : '/var/lib/lbctl-lab'
+}
+
+export function stateDirOf(name: string): string {
+  return join(labRoot(), name)
+}
+
+export function checkLabName(name: string): void {
+  if (!LAB_NAME_RE.test(name)) {
+    throw new LabError(`lab name "${name}" must start with a lower-case letter and contain only a-z, 0-9 and "-" (at most 32 characters)`)
+  }
+}
+
+export function netnsPrefix(name: string): string {
+  return `lbctl.${name}.`
+}
+
+const hex = (s: string) => createHash('sha256').update(s).digest('hex')
+
+// Interface names are limited to 15 characters (IFNAMSIZ), too short for "lab name + host name"; a hash of each keeps
+// two labs' links apart and lets `lab down` find this lab's links by prefix even without its state file.
+export function linkTag(name: string): string {
+  return hex(name).slice(0, 6)
+}
+
+export function bridgeName(name: string): string {
+  return `lbb${linkTag(name)}`
+}
+
+export function vethName(name: string, host: string): string {
+  return `lbv${linkTag(name)}${hex(`${name}/${host}`).slice(0, 6)}`
+}
+
+// Fixed MACs: a host rebuilt by `lab up` (or the bridge, which otherwise takes its lowest port's MAC) keeps its
+// address, so neighbours' ARP caches stay right. 02:… is a locally administered unicast address.
+export function macOf(name: string, what: string): string {
+  const h = hex(`${name}/${what}`)
+  return ['02', h.slice(0, 2), h.slice(2, 4), h.slice(4, 6), h.slice(6, 8), h.slice(8, 10)].join(':')
+}
+
+/** Link alias (`ip link show` prints it) so a human can tell whose link it is. */
+export function linkAlias(name: string, host: string): string {
+  return `lbctl-lab:${name}:${host}`
+}
+
+// Different labs sit on different bridges, so their VRRP never meets; a per-name VRID still keeps adverts apart if
+// someone bridges two labs together. "lab" keeps the seeds' 51.
+export function vridOf(name: string): number {
+  return name === 'lab' ? 51 : 1 + (parseInt(hex(name).slice(0, 8), 16) % 255)
+}
+
+export interface Subnet {network: number; prefix: number}
+
+export function parseSubnet(text: string): Subnet {
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(text)
+  if (!m || !isIPv4(m[1])) throw new LabError(`--subnet "${text}" is not an IPv4 network like 198.18.0.0/24`)
+  const prefix = Number(m[2])
+  if (prefix < 16 || prefix > 24) throw new LabError(`--subnet "${text}": the prefix must be from /16 to /24 (the lab uses the first 255 addresses)`)
+  const network = ipToInt(m[1])
+  const mask = prefixMask(prefix)
+  if ((network & mask) >>> 0 !== network) {
+    throw new LabError(`--subnet "${text}" has host bits set; did you mean ${intToIp((network & mask) >>> 0)}/${prefix}?`)
+  }
+  return {network, prefix}
+}
+
+export function ipToInt(ip: string): number {
+  return ip.split('.').reduce((acc, o) => ((acc << 8) | Number(o)) >>> 0, 0)
+}
+
+export function intToIp(n: number): string {
+  return [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.')
+}
+
+export function prefixMask(prefix: number): number {
+  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0
+}
+
+/** Whether two CIDR ranges share any address. */
+export function overlaps(a: Subnet, b: Subnet): boolean {
+  const p = Math.min(a.prefix, b.prefix)
+  const m = prefixMask(p)
+  return ((a.network & m) >>> 0) === ((b.network & m) >>> 0)
+}
+
+export function makePlan(o: PlanOptions): LabPlan {
+  checkLabName(o.name)
+  if (!Number.isInteger(o.directors) || o.directors < 1 || o.directors > MAX_DIRECTORS) {
+    throw new LabError(`--directors must be from 1 to ${MAX_DIRECTORS}`)
+  }
+  if (!Number.isInteger(o.realServers) || o.realServers < 0 || o.realServers > MAX_REAL_SERVERS) {
+    throw new LabError(`--real-servers must be from 0 to ${MAX_REAL_SERVERS}`)
+  }
+  const {network, prefix} = parseSubnet(o.subnet)
+  const at = (offset: number) => intToIp(network + offset)
+  const stateDir = stateDirOf(o.name)
+  const host = (name: string, role: LabRole, offset: number, priority?: number): LabHostPlan => ({
+    name,
+    role,
+    address: at(offset),
+    netns: `${netnsPrefix(o.name)}${name}`,
+    veth: vethName(o.name, name),
+    dir: join(stateDir, 'hosts', name),
+    ...(priority === undefined ? {} : {priority}),
+  })
+  const hosts: LabHostPlan[] = [host('client', 'client', CLIENT_OFFSET)]
+  for (let i = 0; i < o.directors; i++) hosts.push(host(`lb${i + 1}`, 'director', DIRECTOR_OFFSETS[i], 101 - i))
+  for (let i = 0; i < o.realServers; i++) hosts.push(host(`web${i + 1}`, 'real_server', REAL_SERVER_OFFSETS[i]))
+  return {
+    name: o.name,
+    subnet: `${intToIp(network)}/${prefix}`,
+    prefix,
+    gateway: at(1),
+    bridge: bridgeName(o.name),
+    stateDir,
+    vips: [`${at(VIP_OFFSETS[0])}/${prefix}`],
+    vrid: vridOf(o.name),
+    hosts,
+    inventoryPath: resolve(o.inventoryDir, `${o.name}.yaml`),
+  }
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({length: to - from + 1}, (_, i) => from + i)
+}
