@@ -1,7 +1,7 @@
 import {Command, Flags} from '@oclif/core'
 import {mkdirSync, writeFileSync, chmodSync} from 'node:fs'
 import {dirname, join} from 'node:path'
-import {maskSecrets} from '../inventory/index.js'
+import {redact} from '../render/secret-lines.js'
 import {renderCluster} from '../render/index.js'
 import {inventoryArg, loadOrExit} from '../cli/inventory.js'
 
@@ -32,7 +32,7 @@ Printed output masks secrets (VRRP and stats passwords, anything from \${env:} o
       if (!known.includes(h)) this.error(`host "${h}" is not in inventory ${cluster.name} (hosts: ${known.join(', ')})`, {exit: 2})
     }
     const hosts = renderCluster(cluster).filter((h) => !flags.host || flags.host.includes(h.host))
-    const show = (text: string) => (flags['show-secrets'] ? text : maskSecrets(text, cluster.secrets))
+    const show = (text: string) => (flags['show-secrets'] ? text : redact(text, cluster.secrets))
     const holdsSecret = (text: string) => cluster.secrets.some((s) => text.includes(s))
 
     if (flags.out) {

@@ -1,8 +1,8 @@
 import {createHash} from 'node:crypto'
 import {createTwoFilesPatch} from 'diff'
 import {z} from 'zod'
-import {maskSecrets} from '../inventory/secrets.js'
 import type {RenderedFile} from '../render/index.js'
+import {redact} from '../render/secret-lines.js'
 import {cmd} from '../shell/index.js'
 import type {ExecResult} from '../transport/types.js'
 import {INSTALL_FILE, PROBE_FILES} from './scripts.js'
@@ -57,10 +57,16 @@ export function installStep(path: string, content: string | Buffer, mode: number
   }
 }
 
-/** Colorless unified diff with every secret replaced, so --diff output can be pasted anywhere. */
+/**
+ * Colorless unified diff with every secret replaced on both sides — this inventory's values and whatever a
+ * secret-bearing line holds on the host — so --diff output can be pasted anywhere.
+ */
 export function fileDiff(path: string, before: string | undefined, after: string, secrets: string[]): FileDiff {
-  const patch = createTwoFilesPatch(before === undefined ? '/dev/null' : path, path, before ?? '', after, undefined, undefined, {context: 3})
-  return {path, patch: maskSecrets(patch, secrets)}
+  const clean = (t: string) => redact(t, secrets)
+  const [a, b] = [clean(before ?? ''), clean(after)]
+  // Masked sides can be equal while the files are not: say that a secret changed rather than show an empty diff.
+  const patch = a === b ? `--- ${path}\n+++ ${path}\n@@ secret value(s) changed (masked) @@\n` : createTwoFilesPatch(before === undefined ? '/dev/null' : path, path, a, b, undefined, undefined, {context: 3})
+  return {path, patch}
 }
 
 /** Puts the host's rendered files in place: validated by their daemon before an atomic rename. */
@@ -89,6 +95,6 @@ export const template: Module<Args> = {
       if (ctx.diff) diffs.push(fileDiff(f.path, state.content, f.content, ctx.cluster.secrets))
     })
     if (steps.length === 0) return {status: 'ok', message: `${files.length} file(s) up to date`, steps}
-    return {status: 'changed', message: `${changedPaths.length} of ${files.length} file(s) changed`, steps, diffs, changedPaths, services: [...services]}
+    return {status: 'changed', message: `${changedPaths.length} of ${files.length} file(s) differ`, steps, diffs, changedPaths, services: [...services]}
   },
 }

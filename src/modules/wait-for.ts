@@ -8,6 +8,7 @@ const args = z.strictObject({
   service: z.enum(['haproxy', 'keepalived']).optional().describe('Wait until this daemon runs.'),
   port: z.number().int().min(1).max(65535).optional().describe('Wait until something listens on this TCP port.'),
   vip: z.boolean().optional().describe('Wait until every VIP of this director\'s instances is held by exactly one director.'),
+  at_master: z.boolean().optional().describe('With vip: also wait until the VIPs of instances this director is meant to master are on it (not under nopreempt).'),
   timeout: z.number().positive().max(600).optional().describe('Seconds (default 15).'),
 })
 type Args = z.infer<typeof args>
@@ -78,7 +79,12 @@ export const waitFor: Module<Args> = {
       const why = await poll(timeout, async () => {
         last = await vipHolders(ctx, io, ctx.host.name)
         const bad = [...last].filter(([, h]) => h.length !== 1)
-        return bad.length ? bad.map(([v, h]) => `${v} held by ${h.length ? h.join(' and ') : 'no director'}`).join('; ') : undefined
+        if (bad.length) return bad.map(([v, h]) => `${v} held by ${h.length ? h.join(' and ') : 'no director'}`).join('; ')
+        if (!a.at_master) return undefined
+        // After the master is updated it should hold its VIPs again — unless nopreempt leaves them where they are.
+        const mine = ctx.cluster.instances.filter((i) => i.master === ctx.host.name && !i.nopreempt).flatMap((i) => i.vips.map((v) => v.address))
+        const away = mine.filter((v) => last.get(v)?.[0] !== ctx.host.name)
+        return away.length ? `${away.map((v) => `${v} is on ${last.get(v)?.[0]}`).join('; ')}, not yet back on ${ctx.host.name}` : undefined
       })
       if (why) return failed(`${why} after ${timeout}s`)
       checks.push([...last].map(([v, h]) => `${v} on ${h[0]}`).join(', '))

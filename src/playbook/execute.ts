@@ -78,7 +78,7 @@ export async function executeTask(task: Pick<Task, 'name' | 'module' | 'args' | 
   }
   const probe = mod.probe ? await io.exec(mod.probe(parsed.data as never, ctx)) : undefined
   plan = mod.plan!(parsed.data as never, probe, ctx)
-  if (plan.status !== 'changed' || ctx.check) return done(plan.status, ctx.check && plan.status === 'changed' ? `would ${plan.message ?? 'change'}` : plan.message, plan)
+  if (plan.status !== 'changed' || ctx.check) return done(plan.status, ctx.check && plan.status === 'changed' ? `would change: ${plan.message ?? ''}` : plan.message, plan)
   for (const step of plan.steps) {
     const r = await io.exec(step.command, step.stdin)
     if (r.code !== 0) {

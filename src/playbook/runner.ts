@@ -1,6 +1,6 @@
 import {Listr, type ListrTask} from 'listr2'
 import type {Cluster, Host} from '../inventory/model.js'
-import {maskSecrets} from '../inventory/secrets.js'
+import {redact} from '../render/secret-lines.js'
 import type {HostFacts, HostIO, ModuleContext} from '../modules/types.js'
 import {renderHost} from '../render/index.js'
 import type {ExecResult, Transport} from '../transport/types.js'
@@ -84,7 +84,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
   const results: TaskResult[] = []
   const errors: string[] = []
   const hostState: RunResult['hosts'] = {}
-  const mask = (s: string | undefined) => (s === undefined ? s : maskSecrets(s, cluster.secrets))
+  const mask = (s: string | undefined) => (s === undefined ? s : redact(s, cluster.secrets))
   let failure: RunResult['failure']
   let outcome: Outcome = 'ok'
 
@@ -178,6 +178,12 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
       title: task.name,
       task: async (_, t) => {
         const r = record(await executeTask(task, {...ctx, facts: facts.get(host.name)!}, io, play.name), task.ignore_errors)
+        // A daemon this task has just started already runs the new files: its reload handler would be a no-op.
+        const started = task.module === 'service' && r.status === 'changed' && ['started', 'restarted'].includes(String(task.args?.state))
+        if (started && !check) {
+          const i = notified.indexOf(String(task.args?.name))
+          if (i >= 0) notified.splice(i, 1)
+        }
         if (r.status === 'changed') {
           const plan = r.plan
           for (const p of plan?.changedPaths ?? []) (ctx.changedPaths as Set<string>).add(p)

@@ -17,7 +17,10 @@ export function diffText(results: TaskResult[]): string {
   const out: string[] = []
   for (const r of results) {
     for (const d of r.diffs ?? []) {
-      out.push(`--- ${r.host}:${d.path}`, ...d.patch.split('\n').slice(1).map(paint))
+      // createTwoFilesPatch starts with a ==== rule and ---/+++ headers; name the host in them instead.
+      const body = d.patch.split('\n').filter((l) => !/^={10,}$/.test(l))
+      const rest = body.slice(body.findIndex((l) => l.startsWith('+++')) + 1)
+      out.push(paint(`--- ${r.host}:${d.path} (on the host)`), paint(`+++ ${r.host}:${d.path} (rendered)`), ...rest.map(paint))
     }
   }
   return out.join('\n')
