@@ -35,7 +35,7 @@ export function resolveCluster(raw: RawInventory, source: Source, meta: {hash: s
     const kinds = new Set(mine.map((vs) => vs.forwarding))
     const forwarding = kinds.has('DR') ? 'DR' : kinds.has('TUN') ? 'TUN' : kinds.has('NAT') ? 'NAT' : 'none'
     const vips = [...new Set(mine.filter((vs) => vs.forwarding !== 'NAT').map((vs) => vs.vip))]
-    realServers[i] = {...rs, lvs: {vips, forwarding}, manage: raw.real_servers?.[rs.name]?.manage ?? (forwarding !== 'none' || rs.gateway !== undefined)}
+    realServers[i] = {...rs, lvs: {vips, forwarding}, manage: raw.real_servers?.[rs.name]?.manage ?? (forwarding !== 'none' || rs.gateway !== undefined || Object.keys(rs.tuning.sysctls).length > 0)}
   }
 
   applyDirectorTuningDefaults(raw, directors, instances, virtualServices)

@@ -26,7 +26,11 @@ const RUNNING: Record<'keepalived' | 'haproxy', ShellCommand> = {
 }
 
 const START: Record<ServiceName, ShellCommand> = {
-  keepalived: cmd`keepalived -f ${PATHS.keepalivedConf} -p ${DIRECT.keepalivedPid} -r ${DIRECT.keepalivedVrrpPid} -c ${DIRECT.keepalivedCheckersPid}`,
+  // Not daemonized (-n) but detached (setsid, all fds redirected) so its console log (-l -D) lands in a file: without
+  // syslog that file is the only record of why keepalived stopped (e.g. "IPVS: Can't initialize ipvs").
+  // Only the daemon goes to the background: `a && b &` would background a subshell that keeps the SSH channel's
+  // stdout open, and the exec would never return.
+  keepalived: cmd`mkdir -p /run/lbctl && { setsid keepalived -n -l -D -f ${PATHS.keepalivedConf} -p ${DIRECT.keepalivedPid} -r ${DIRECT.keepalivedVrrpPid} -c ${DIRECT.keepalivedCheckersPid} >>${DIRECT.keepalivedLog} 2>&1 </dev/null & }`,
   haproxy: cmd`mkdir -p /run/haproxy && haproxy -W -D -p ${DIRECT.haproxyPid} -S ${DIRECT.haproxyMasterSock} -f ${PATHS.haproxyCfg}`,
   realserver: cmd`${PATHS.realServerScript} start`,
   sysctl: cmd`for f in ${PATHS.directorSysctl} ${PATHS.realServerSysctl}; do [ ! -f "$f" ] || sysctl -q -p "$f" || exit 1; done`,

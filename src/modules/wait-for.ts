@@ -1,5 +1,6 @@
 import {z} from 'zod'
 import type {Director} from '../inventory/model.js'
+import {DIRECT} from '../render/paths.js'
 import {cmd, raw} from '../shell/index.js'
 import {runningTest} from './service.js'
 import {failed, ok, type HostIO, type Module, type ModuleContext, type Plan} from './types.js'
@@ -62,7 +63,10 @@ export const waitFor: Module<Args> = {
       const svc = a.service
       const test = ctx.facts.systemd ? cmd`systemctl is-active --quiet ${svc}` : runningTest(svc)
       const why = await poll(timeout, async () => ((await io.exec(test)).code === 0 ? undefined : `${svc} is not running`))
-      if (why) return failed(`${why} after ${timeout}s`)
+      if (why) {
+        const log = svc === 'keepalived' && !ctx.facts.systemd ? (await io.exec(cmd`{ grep -i -E ${"can't|error|fatal|not found|unknown|fail"} ${DIRECT.keepalivedLog} || tail -n 4 ${DIRECT.keepalivedLog}; } | tail -n 5`)).stdout.trim() : ''
+        return failed(`${why} after ${timeout}s${log ? `; from its log:\n${log}` : ''}`)
+      }
       checks.push(`${svc} running`)
     }
     if (a.port) {

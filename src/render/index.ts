@@ -76,9 +76,13 @@ function renderRealServer(cluster: Cluster, rs: RealServer): RenderedFile[] {
   const files: RenderedFile[] = [
     {path: PATHS.realServerScript, content: renderTemplate('realserver.sh', view), mode: SCRIPT, kind: 'script', validate: 'shell', service: 'realserver'},
   ]
-  const entries = realServerSysctlEntries(view)
+  const own = Object.keys(rs.tuning.sysctls).sort().map((key) => ({key, value: rs.tuning.sysctls[key]}))
+  const entries = [...realServerSysctlEntries(view), ...own]
   if (entries.length > 0) {
-    const notes = [`LVS real server ${rs.name}: ARP suppression for the VIPs on ${view.vipDev} (seeds 001/002), kept across reboots.`]
+    const notes = [
+      ...(view.arp.length ? [`LVS real server ${rs.name}: ARP suppression for the VIPs on ${view.vipDev} (seeds 001/002), kept across reboots.`] : []),
+      ...(own.length ? ['tuning.sysctls from the inventory.'] : []),
+    ]
     files.push({path: PATHS.realServerSysctl, content: renderTemplate('sysctl.conf', {header: view.header, notes, entries}), mode: 0o644, kind: 'sysctl', service: 'sysctl'})
   }
   files.push({path: PATHS.realServerUnit, content: renderTemplate('realserver.service', view), mode: 0o644, kind: 'unit', service: 'realserver'})

@@ -31,4 +31,6 @@ export const DIRECT = {
   keepalivedPid: '/run/keepalived.pid',
   keepalivedVrrpPid: '/run/keepalived-vrrp.pid',
   keepalivedCheckersPid: '/run/keepalived-checkers.pid',
+  /** keepalived's own log in direct mode (no syslog there): the first place to look when it will not start. */
+  keepalivedLog: '/run/lbctl/keepalived.log',
 } as const

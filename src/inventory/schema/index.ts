@@ -34,7 +34,7 @@ export const director = z
 export const realServer = z
   .strictObject({
     address: ipv4,
-    manage: z.boolean().optional().describe('Configure this host over SSH (default true when it serves an LVS virtual service).'),
+    manage: z.boolean().optional().describe('Configure this host over SSH (default: true when it serves an LVS virtual service, has a gateway or tuning.sysctls).'),
     ...realServerVarFields,
     ...hostVarFields,
   })
