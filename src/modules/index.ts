@@ -1,6 +1,7 @@
 import {activateRelease} from './activate-release.js'
 import {command} from './command.js'
 import {ethtool} from './ethtool.js'
+import {file} from './file.js'
 import {ipvs} from './ipvs.js'
 import {packageModule} from './package.js'
 import {realserver} from './realserver.js'
@@ -12,7 +13,7 @@ import type {Module} from './types.js'
 import {waitFor} from './wait-for.js'
 
 export const MODULES: Record<string, Module<never>> = Object.fromEntries(
-  [template, service, sysctl, ethtool, ipvs, realserver, packageModule, command, waitFor, release, activateRelease].map((m) => [m.name, m as Module<never>]),
+  [template, file, service, sysctl, ethtool, ipvs, realserver, packageModule, command, waitFor, release, activateRelease].map((m) => [m.name, m as Module<never>]),
 )
 
 export type {HostFacts, HostIO, Module, ModuleContext, Plan, Step} from './types.js'

@@ -1,0 +1,35 @@
+import {z} from 'zod'
+import {cmd} from '../shell/index.js'
+import {fileDiff, installStep, parseFileProbe, sha256} from './template.js'
+import {PROBE_FILES} from './scripts.js'
+import {failed, ok, type Module} from './types.js'
+
+const args = z.strictObject({
+  path: z.string().regex(/^\/[^\0\n]*$/, {message: 'must be an absolute path'}),
+  content: z.string(),
+  mode: z.string().regex(/^0?[0-7]{3}$/, {message: 'must be an octal mode like "0644"'}).optional(),
+  validate: z.enum(['keepalived', 'haproxy', 'shell', 'none']).optional(),
+  service: z.string().optional().describe('Handler to notify (with notify: auto) when the file changes.'),
+})
+type Args = z.infer<typeof args>
+
+/** A file given in the playbook itself, installed like a rendered one: validated, then renamed into place. */
+export const file: Module<Args> = {
+  name: 'file',
+  args,
+  probe: (a, ctx) => cmd`sh -c ${PROBE_FILES.text} lbctl ${ctx.diff ? '1' : '0'} ${a.path}`,
+  plan(a, probe, ctx) {
+    if (!probe || probe.code !== 0) return failed(`cannot read ${a.path}: ${probe?.stderr.trim() || 'no answer'}`)
+    const [state] = parseFileProbe(probe.stdout, 1)
+    const mode = parseInt(a.mode ?? '0644', 8)
+    if (state.sha256 === sha256(a.content) && state.mode === mode.toString(8)) return ok(`${a.path} up to date`)
+    return {
+      status: 'changed',
+      message: `${a.path} ${state.sha256 ? 'differs' : 'is new'}`,
+      steps: [installStep(a.path, a.content, mode, a.validate === 'none' ? undefined : a.validate)],
+      diffs: ctx.diff ? [fileDiff(a.path, state.content, a.content, ctx.cluster.secrets)] : undefined,
+      changedPaths: [a.path],
+      services: a.service ? [a.service] : [],
+    }
+  },
+}
