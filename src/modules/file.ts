@@ -20,7 +20,7 @@ export const file: Module<Args> = {
   probe: (a, ctx) => cmd`sh -c ${PROBE_FILES.text} lbctl ${ctx.diff ? '1' : '0'} ${a.path}`,
   plan(a, probe, ctx) {
     if (!probe || probe.code !== 0) return failed(`cannot read ${a.path}: ${probe?.stderr.trim() || 'no answer'}`)
-    const [state] = parseFileProbe(probe.stdout, 1)
+    const [state] = parseFileProbe(probe.stdout, [a.path])
     const mode = parseInt(a.mode ?? '0644', 8)
     if (state.sha256 === sha256(a.content) && state.mode === mode.toString(8)) return ok(`${a.path} up to date`)
     return {

@@ -21,10 +21,12 @@ const DPKG_STATUS = '${Status}'
 export const packageModule: Module<z.infer<typeof args>> = {
   name: 'package',
   args,
+  // Decided on the host (dpkg or rpm), not from the run's facts, so the probe can ride in the first round trip.
   probe(a, ctx) {
     const names = a.names ?? neededPackages(ctx.cluster, ctx.host)
-    if (ctx.facts.packageManager === 'apt') return cmd`for p in ${names}; do s=$(dpkg-query -W -f=${DPKG_STATUS} "$p" 2>/dev/null); case "$s" in *'install ok installed') echo "ok $p";; *) echo "missing $p";; esac; done`
-    return cmd`for p in ${names}; do if rpm -q "$p" >/dev/null 2>&1; then echo "ok $p"; else echo "missing $p"; fi; done`
+    // dpkg keeps one .list file per installed package (removed on remove): checking it is instant, where
+    // dpkg-query parses the whole status database (tens of ms per host per run). dpkg-query decides the rest.
+    return cmd`if command -v dpkg-query >/dev/null 2>&1; then for p in ${names}; do if [ -e "/var/lib/dpkg/info/$p.list" ] || ls "/var/lib/dpkg/info/$p:"*.list >/dev/null 2>&1; then echo "ok $p"; else s=$(dpkg-query -W -f=${DPKG_STATUS} "$p" 2>/dev/null); case "$s" in *'install ok installed') echo "ok $p";; *) echo "missing $p";; esac; fi; done; else for p in ${names}; do if rpm -q "$p" >/dev/null 2>&1; then echo "ok $p"; else echo "missing $p"; fi; done; fi`
   },
   plan(a, probe, ctx) {
     if (!probe || probe.code !== 0) return failed(`cannot list packages: ${probe?.stderr.trim() || 'no answer'}`)

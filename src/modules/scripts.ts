@@ -5,16 +5,16 @@ import {raw} from '../shell/index.js'
  * arguments (`sh -c SCRIPT lbctl ARG…`), each quoted by cmd``, or on stdin.
  */
 
-/** For each path: `F <sha256|-> <octal mode|->`, and with WITH_CONTENT=1 a `C <base64>` line after existing files. */
+/**
+ * One sha256sum and one stat for all paths (a process per file adds up over 50 hosts): `S <sha256sum line>` and
+ * `M <octal mode> <path>` for the files that exist, and with $1 = 1 a `C <path> <base64>` line each for --diff.
+ * The controller joins them with the paths it asked for (parseFileProbe).
+ */
 export const PROBE_FILES = raw`with=$1; shift
-for f in "$@"; do
-  if [ -f "$f" ]; then
-    printf 'F %s %s\n' "$(sha256sum < "$f" | cut -d' ' -f1)" "$(stat -c %a "$f")"
-    if [ "$with" = 1 ]; then printf 'C %s\n' "$(base64 -w0 < "$f")"; fi
-  else
-    echo 'F - -'
-  fi
-done`
+sha256sum -- "$@" 2>/dev/null | sed 's/^/S /'
+stat -c 'M %a %n' -- "$@" 2>/dev/null
+if [ "$with" = 1 ]; then for f in "$@"; do if [ -f "$f" ]; then printf 'C %s ' "$f"; base64 -w0 < "$f"; echo; fi; done; fi
+true`
 
 /**
  * Installs stdin at $1 with mode $2 the way a careful operator would: write a temp file beside the target, check it

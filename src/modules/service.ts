@@ -97,9 +97,10 @@ export function planService(a: Args, systemd: boolean, running: boolean | undefi
 export const service: Module<Args> = {
   name: 'service',
   args,
-  probe(a, ctx) {
-    if (ctx.facts.systemd) return cmd`systemctl is-active --quiet ${UNIT[a.name]} && echo running || echo stopped`
-    return isDaemon(a.name) ? cmd`if ${RUNNING[a.name]}; then echo running; else echo stopped; fi` : raw`echo oneshot`
+  // systemd or not is decided on the host (as the facts are), so the probe can ride in the first round trip.
+  probe(a) {
+    const direct = isDaemon(a.name) ? cmd`if ${RUNNING[a.name]}; then echo running; else echo stopped; fi` : raw`echo oneshot`
+    return cmd`if [ -d /run/systemd/system ]; then systemctl is-active --quiet ${UNIT[a.name]} && echo running || echo stopped; else ${direct}; fi`
   },
   plan(a, probe, ctx) {
     if (!probe || probe.code !== 0) return failed(`cannot tell whether ${a.name} runs: ${probe?.stderr.trim() || 'no answer'}`)

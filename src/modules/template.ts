@@ -20,19 +20,18 @@ export interface FileState {
   content?: string
 }
 
-/** Parses PROBE_FILES output: one state per requested path, in order. */
-export function parseFileProbe(stdout: string, count: number): FileState[] {
-  const out: FileState[] = []
+/** Parses PROBE_FILES output into one state per requested path, in order (a missing file is `{}`). */
+export function parseFileProbe(stdout: string, paths: string[]): FileState[] {
+  const sums = new Map<string, string>()
+  const modes = new Map<string, string>()
+  const contents = new Map<string, string>()
   for (const line of stdout.split('\n')) {
-    if (line.startsWith('F ')) {
-      const [, sha, mode] = line.split(' ')
-      out.push(sha === '-' ? {} : {sha256: sha, mode})
-    } else if (line.startsWith('C ') && out.length > 0) {
-      out[out.length - 1].content = Buffer.from(line.slice(2), 'base64').toString('utf8')
-    }
+    let m: RegExpExecArray | null
+    if ((m = /^S ([0-9a-f]{64}) {2}(.+)$/.exec(line))) sums.set(m[2], m[1])
+    else if ((m = /^M ([0-7]+) (.+)$/.exec(line))) modes.set(m[2], m[1])
+    else if ((m = /^C (\S+) (.*)$/.exec(line))) contents.set(m[1], Buffer.from(m[2], 'base64').toString('utf8'))
   }
-  if (out.length !== count) throw new Error(`file probe returned ${out.length} entries for ${count} files`)
-  return out
+  return paths.map((p) => (sums.has(p) ? {sha256: sums.get(p), mode: modes.get(p), content: contents.get(p)} : {}))
 }
 
 export function sha256(text: string | Buffer): string {
@@ -80,7 +79,7 @@ export const template: Module<Args> = {
     const files = selected(a, ctx)
     if (files.length === 0) return {status: 'ok', message: 'no files of this kind for this host', steps: []}
     if (!probe || probe.code !== 0) return failed(`cannot read the current files: ${probe?.stderr.trim() || 'no answer'}`)
-    const states = parseFileProbe(probe.stdout, files.length)
+    const states = parseFileProbe(probe.stdout, files.map((f) => f.path))
     const steps: Step[] = []
     const diffs: FileDiff[] = []
     const changedPaths: string[] = []

@@ -1,5 +1,7 @@
 import {MODULES} from '../modules/index.js'
 import type {FileDiff, HostIO, ModuleContext, Plan} from '../modules/types.js'
+import type {ShellCommand} from '../shell/index.js'
+import type {ExecResult} from '../transport/types.js'
 import type {Task} from './schema.js'
 import {evaluateWhen} from './when.js'
 
@@ -44,7 +46,26 @@ export function whenContext(ctx: ModuleContext): Record<string, unknown> {
  * plan (pure), then run the plan's steps in order unless in check mode. A failing step stops the task; its stderr
  * (for a file: the validator's own message) becomes the task's message.
  */
-export async function executeTask(task: Pick<Task, 'name' | 'module' | 'args' | 'when'>, ctx: ModuleContext, io: HostIO, play: string): Promise<TaskResult & {plan?: Plan}> {
+/**
+ * The probe a task would send, for prefetching; undefined when the task has none or is invalid (the task itself
+ * then reports why when it runs). `when` is not looked at: facts may not be known yet, and a probe only reads, so
+ * probing a task that will be skipped costs nothing but its answer.
+ */
+export function probeFor(task: Pick<Task, 'module' | 'args' | 'when'>, ctx: ModuleContext): ShellCommand | undefined {
+  const mod = MODULES[task.module]
+  if (!mod?.probe || mod.run) return undefined
+  const parsed = mod.args.safeParse(task.args ?? {})
+  return parsed.success ? mod.probe(parsed.data as never, ctx) : undefined
+}
+
+export async function executeTask(
+  task: Pick<Task, 'name' | 'module' | 'args' | 'when'>,
+  ctx: ModuleContext,
+  io: HostIO,
+  play: string,
+  /** This task's probe answer from the host's batched prefetch, valid while nothing changed on the host. */
+  prefetched?: ExecResult,
+): Promise<TaskResult & {plan?: Plan}> {
   const started = Date.now()
   const base = {host: ctx.host.name, play, task: task.name, module: task.module}
   const done = (status: TaskStatus, message?: string, plan?: Plan) => ({
@@ -76,7 +97,7 @@ export async function executeTask(task: Pick<Task, 'name' | 'module' | 'args' | 
     plan = await mod.run(parsed.data as never, ctx, io)
     return done(plan.status, plan.message, plan)
   }
-  const probe = mod.probe ? await io.exec(mod.probe(parsed.data as never, ctx)) : undefined
+  const probe = mod.probe ? (prefetched ?? (await io.exec(mod.probe(parsed.data as never, ctx)))) : undefined
   plan = mod.plan!(parsed.data as never, probe, ctx)
   if (plan.status !== 'changed' || ctx.check) return done(plan.status, ctx.check && plan.status === 'changed' ? `would change: ${plan.message ?? ''}` : plan.message, plan)
   for (const step of plan.steps) {

@@ -46,11 +46,15 @@ export interface FactsAndLock {
   facts: HostFacts
   lock: 'acquired' | 'held' | 'none'
   holder?: LockHolder
+  /** Exit status of the facts/lock script when the caller printed it as `lockrc=N`. */
+  lockExit?: number
 }
 
 export function parseFactsAndLock(stdout: string): FactsAndLock {
   const kv = new Map<string, string>()
+  // Only the lines before any probe output (which may well contain "=").
   for (const line of stdout.split('\n')) {
+    if (/^[0-9a-f]{24} begin /.test(line)) break
     const i = line.indexOf('=')
     if (i > 0) kv.set(line.slice(0, i), line.slice(i + 1))
   }
@@ -65,6 +69,7 @@ export function parseFactsAndLock(stdout: string): FactsAndLock {
     facts: {systemd: kv.get('systemd') === '1', packageManager: pm === 'apt-get' ? 'apt' : pm === 'dnf' ? 'dnf' : pm === 'yum' ? 'yum' : 'none', os: kv.get('os') ?? ''},
     lock: (kv.get('lock') as 'acquired' | 'held' | undefined) ?? 'none',
     holder,
+    lockExit: kv.has('lockrc') ? Number(kv.get('lockrc')) : undefined,
   }
 }
 

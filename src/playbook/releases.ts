@@ -30,16 +30,16 @@ export function parseReleaseList(stdout: string): HostRelease[] {
 }
 
 export async function listReleases(cluster: Cluster, hosts: Host[], transports: Map<string, Transport | Error>): Promise<Map<string, HostRelease[] | Error>> {
-  const out = new Map<string, HostRelease[] | Error>()
-  await Promise.all(
-    hosts.map(async (h) => {
+  const answers = await Promise.all(
+    hosts.map(async (h): Promise<HostRelease[] | Error> => {
       const t = transports.get(h.name)
-      if (!t || t instanceof Error) return out.set(h.name, t ?? new Error(`${h.name}: not connected`))
+      if (!t || t instanceof Error) return t ?? new Error(`${h.name}: not connected`)
       const r = await t.exec(cmd`sh -c ${LIST.text} lbctl ${`${cluster.deploy.stateDir}/releases`}`)
-      out.set(h.name, r.code === 0 ? parseReleaseList(r.stdout) : new Error(`${h.name}: ${r.stderr.trim()}`))
+      return r.code === 0 ? parseReleaseList(r.stdout) : new Error(`${h.name}: ${r.stderr.trim()}`)
     }),
   )
-  return out
+  // In inventory order, whatever order the hosts answered in.
+  return new Map(hosts.map((h, i) => [h.name, answers[i]]))
 }
 
 /**

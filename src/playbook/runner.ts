@@ -4,7 +4,9 @@ import {redact} from '../render/secret-lines.js'
 import type {HostFacts, HostIO, ModuleContext} from '../modules/types.js'
 import {renderHost} from '../render/index.js'
 import type {ExecResult, Transport} from '../transport/types.js'
-import {executeTask, type TaskResult} from './execute.js'
+import {executeTask, probeFor, type TaskResult} from './execute.js'
+import {batchProbe, parseBatch} from './prefetch.js'
+import {cmd} from '../shell/index.js'
 import {describeHolder, factsAndLockCommand, newHolder, parseFactsAndLock, unlockCommand} from './lock.js'
 import type {Play, Playbook} from './schema.js'
 import {limitFilter, playHosts} from './targets.js'
@@ -119,6 +121,24 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
     return m
   }
 
+  const hostContext = (host: Host): ModuleContext => ({
+    cluster,
+    host,
+    files: files.get(host.name)!,
+    // Probes do not read facts (they decide systemd/dpkg on the host), so they can be built before facts exist.
+    facts: facts.get(host.name) ?? {systemd: false, packageManager: 'none', os: ''},
+    check,
+    diff: Boolean(opts.diff),
+    releaseId: opts.releaseId,
+    vars: opts.vars ?? {},
+    changedPaths: new Set<string>(),
+  })
+  const playSteps = (play: Play) => [...play.tasks, ...(play.post_tasks ?? [])]
+  const firstPlay = (h: Host) => plays.findIndex((p) => p.hosts.includes(h))
+  const lastPlay = (h: Host) => plays.map((p) => p.hosts.includes(h)).lastIndexOf(true)
+  /** Answers to the probes of a host's first play, fetched with the facts and the lock: host → per-step answers. */
+  const initialProbes = new Map<string, (ExecResult | undefined)[]>()
+
   const connectTask: ListrTask = {
     title: `connect to ${targets.length} host(s)${useLock ? ' and take the deploy lock' : ''}`,
     task: async (_, t) => {
@@ -137,9 +157,22 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
       }
       const holder = newHolder(runId, opts.command)
       const mode = !useLock ? 'nolock' : opts.breakLock ? 'break' : 'lock'
+      // One round trip per host: facts, the lock, and every probe of the host's first play (read-only, so sending
+      // them before the lock is known to be ours changes nothing).
       const answers = await Promise.all(
         targets.map(async (h) => {
-          const r = await hostIO(transports, h.name).exec(factsAndLockCommand(cluster.deploy.stateDir, mode), JSON.stringify(holder))
+          const probes = playSteps(plays[firstPlay(h)].play).map((step) => probeFor(step, hostContext(h)))
+          const wanted = probes.flatMap((p, i) => (p ? [[p, i] as const] : []))
+          const command = cmd`${factsAndLockCommand(cluster.deploy.stateDir, mode)}; echo "lockrc=$?"; ${batchProbe(wanted.map(([p]) => p))}`
+          const r = await hostIO(transports, h.name).exec(command, JSON.stringify(holder))
+          try {
+            const batch = parseBatch(r.stdout, wanted.length)
+            const perStep: (ExecResult | undefined)[] = []
+            wanted.forEach(([, i], j) => (perStep[i] = batch[j]))
+            initialProbes.set(h.name, perStep)
+          } catch {
+            // No prefetched answers: each task probes for itself.
+          }
           return {h, r, parsed: parseFactsAndLock(r.stdout)}
         }),
       )
@@ -147,7 +180,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
       for (const {h, r, parsed} of answers) {
         facts.set(h.name, parsed.facts)
         if (parsed.lock === 'acquired') locked.push(h.name)
-        else if (useLock) held.push(r.code !== 0 ? `${h.name}: cannot take the lock: ${r.stderr.trim()}` : describeHolder(h.name, parsed.holder).message)
+        else if (useLock) held.push(parsed.lock === 'held' ? describeHolder(h.name, parsed.holder).message : `${h.name}: cannot take the lock (exit ${parsed.lockExit}): ${r.stderr.trim()}`)
       }
       if (held.length) {
         errors.push(...held)
@@ -160,24 +193,47 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
 
   const stopped = () => outcome !== 'ok'
 
-  const hostTasks = (play: Play, host: Host): ListrTask[] => {
-    const ctx: ModuleContext = {
-      cluster,
-      host,
-      files: files.get(host.name)!,
-      facts: facts.get(host.name)!,
-      check,
-      diff: Boolean(opts.diff),
-      releaseId: opts.releaseId,
-      vars: opts.vars ?? {},
-      changedPaths: new Set<string>(),
-    }
+  const unlock = async (name: string) => {
+    const i = locked.indexOf(name)
+    if (i < 0) return
+    locked.splice(i, 1)
+    await hostIO(transports, name).exec(unlockCommand(cluster.deploy.stateDir, runId)).catch(() => undefined)
+  }
+
+  const hostTasks = (play: Play, playIndex: number, host: Host): ListrTask[] => {
+    const ctx = hostContext(host)
     const notified: string[] = []
     const io = hostIO(transports, host.name)
-    const list: ListrTask[] = play.tasks.map((task) => ({
+    // Probes of every task and post-task come in one round trip: for the host's first play with the facts and the
+    // lock, for a later play when it starts. An answer is used only while the host is untouched in this run
+    // (`dirty` false); --check never touches it.
+    const steps = playSteps(play)
+    let prefetched: (ExecResult | undefined)[] | undefined = playIndex === firstPlay(host) ? initialProbes.get(host.name) : undefined
+    let dirty = false
+    const prefetch = async () => {
+      if (prefetched) return
+      const c = {...ctx, facts: facts.get(host.name)!}
+      const wanted = steps.flatMap((s, i) => {
+        const p = probeFor(s, c)
+        return p ? [[p, i] as const] : []
+      })
+      if (wanted.length < 2) return
+      const r = await io.exec(batchProbe(wanted.map(([p]) => p)))
+      if (r.code !== 0) return
+      const answers = parseBatch(r.stdout, wanted.length)
+      prefetched = []
+      wanted.forEach(([, i], j) => (prefetched![i] = answers[j]))
+    }
+    const run = async (task: (typeof steps)[number], index: number) => {
+      if (index === 0) await prefetch().catch(() => undefined)
+      const r = await executeTask(task, {...ctx, facts: facts.get(host.name)!}, io, play.name, dirty ? undefined : prefetched?.[index])
+      if (r.status === 'changed' && !check) dirty = true
+      return r
+    }
+    const list: ListrTask[] = play.tasks.map((task, index) => ({
       title: task.name,
       task: async (_, t) => {
-        const r = record(await executeTask(task, {...ctx, facts: facts.get(host.name)!}, io, play.name), task.ignore_errors)
+        const r = record(await run(task, index), task.ignore_errors)
         // A daemon this task has just started already runs the new files: its reload handler would be a no-op.
         const started = task.module === 'service' && r.status === 'changed' && ['started', 'restarted'].includes(String(task.args?.state))
         if (started && !check) {
@@ -204,17 +260,18 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
         for (const name of Object.keys(play.handlers ?? {}).filter((n) => notified.includes(n))) {
           const h = play.handlers![name]
           const r = record({...(await executeTask(h, {...ctx, facts: facts.get(host.name)!}, io, play.name)), handler: true}, h.ignore_errors)
+          if (r.status === 'changed' && !check) dirty = true
           done.push(`${name}: ${r.status === 'changed' ? (check ? 'would run' : 'ran') : r.status}`)
           if (r.status === 'failed') throw new Error(`handler ${name}: ${r.message}`)
         }
         t.title = `handlers — ${done.join(', ')}`
       },
     })
-    for (const task of play.post_tasks ?? []) {
+    for (const [j, task] of (play.post_tasks ?? []).entries()) {
       list.push({
         title: task.name,
         task: async (_, t) => {
-          const r = record(await executeTask(task, {...ctx, facts: facts.get(host.name)!}, io, play.name), task.ignore_errors)
+          const r = record(await run(task, play.tasks.length + j), task.ignore_errors)
           t.title = `${task.name}${r.message ? ` — ${r.message.split('\n')[0]}` : ''}`
           if (r.status === 'failed' && !task.ignore_errors) throw new Error(`${task.name}: ${r.message}`)
           if (r.status === 'skipped') t.skip(`${task.name} (skipped: ${r.message})`)
@@ -224,23 +281,34 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
     return list
   }
 
-  const playTasks: ListrTask[] = plays.map(({play, hosts}) => ({
+  const playTasks: ListrTask[] = plays.map(({play, hosts}, playIndex) => ({
     title: `${play.name} (${hosts.length ? hosts.map((h) => h.name).join(', ') : 'no hosts'})`,
     skip: () => (stopped() ? `${play.name}: not run, the run stopped earlier` : hosts.length === 0 ? `${play.name}: no hosts` : false),
     task: (_, pt) =>
       pt.newListr(
-        batches(hosts, play.serial).map((batch) => ({
-          title: batch.map((h) => h.name).join(', '),
-          skip: () => (stopped() ? 'not run: the run stopped after a failure' : false),
-          task: async (_, bt) =>
-            bt.newListr(
-              batch.map((host) => ({
-                title: host.name,
-                task: (_, ht) => ht.newListr(hostTasks(play, host), {concurrent: false, exitOnError: true}),
-              })),
-              {concurrent: Math.max(1, forks), exitOnError: false},
-            ),
-        })),
+        batches(hosts, play.serial).map((batch) => {
+          // A host's row fails when any of its tasks failed (listr2 would otherwise tick a host whose sub-list
+          // stopped on an error).
+          const hostTask = (host: Host): ListrTask => ({
+            title: host.name,
+            task: async (_, ht) => {
+              try {
+                await ht.newListr(hostTasks(play, playIndex, host), {concurrent: false, exitOnError: true}).run()
+              } finally {
+                // Done with this host for the run: give its lock back now rather than after the last director.
+                // Safe: a second run takes every lock it needs before it changes anything.
+                if (lastPlay(host) === playIndex) await unlock(host.name)
+              }
+              if (hostState[host.name]?.failed) throw new Error(`${host.name} failed`)
+            },
+          })
+          if (batch.length === 1) return {...hostTask(batch[0]), skip: () => (stopped() ? 'not run: the run stopped after a failure' : false)}
+          return {
+            title: batch.map((h) => h.name).join(', '),
+            skip: () => (stopped() ? 'not run: the run stopped after a failure' : false),
+            task: async (_, bt) => bt.newListr(batch.map(hostTask), {concurrent: Math.max(1, forks), exitOnError: false}),
+          }
+        }),
         {concurrent: false, exitOnError: false},
       ),
   }))
@@ -268,9 +336,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
       errors.push(mask((error as Error).message) ?? '')
     }
   } finally {
-    await Promise.all(
-      locked.map((name) => hostIO(transports, name).exec(unlockCommand(cluster.deploy.stateDir, runId)).catch(() => undefined)),
-    )
+    await Promise.all([...locked].map(unlock))
     if (!opts.transports) await Promise.all([...transports.values()].map((t) => (t instanceof Error ? undefined : t.close().catch(() => undefined))))
   }
 

@@ -195,6 +195,30 @@ describe('lbctl deploy on the lab', {concurrency: false}, () => {
     assert.equal((await deploy(lab.inventory)).code, 0, 'the lock was released')
   })
 
+  test('--limit deploys only the named host; the other keeps its files', async () => {
+    const changed = variant('limit', (y) => y.replace('servers: [web1, web2, web3]', 'servers: [web1, web2, {name: web3, weight: 4}]'))
+    const lb1Before = await sha('lb1', '/etc/haproxy/haproxy.cfg')
+    const {code, run} = await deploy(changed, '--limit', 'lb2')
+    assert.equal(code, 0, JSON.stringify(run.failure))
+    assert.deepEqual(Object.keys(run.hosts), ['lb2'])
+    assert.match((await lab.sh('lb2', 'cat /etc/haproxy/haproxy.cfg')).stdout, /server web3 198\.18\.31\.23:80 weight 4 check/)
+    assert.equal(await sha('lb1', '/etc/haproxy/haproxy.cfg'), lb1Before)
+  })
+
+  test('releases are listed per host, pruned to releases_keep, and rollback --to picks one by ID', async () => {
+    const keep2 = (w: number) => variant(`keep${w}`, (y) => `${y.replace('servers: [web1, web2, web3]', `servers: [{name: web1, weight: ${w}}, web2, web3]`)}deploy: { releases_keep: 2 }\n`)
+    for (const w of [5, 6, 7]) assert.equal((await deploy(keep2(w))).code, 0)
+    const ids = (await lab.sh('lb1', 'ls /var/lib/lbctl/releases | grep -v current')).stdout.trim().split('\n')
+    assert.equal(ids.length, 2, `kept: ${ids.join(', ')}`)
+    const listed = await lbctl(['releases', lab.inventory])
+    assert.equal(listed.code, 0, listed.stderr)
+    assert.match(listed.stdout, new RegExp(`^lb1\\n {4}${ids[0]}  \\S+  \\d+ file\\(s\\)\\n  \\* ${ids[1]}  `, 'm'))
+    const back = await lbctl(['rollback', lab.inventory, '--to', ids[0], '--json'])
+    assert.equal(back.code, 0, back.stdout)
+    assert.match((await lab.sh('lb1', 'cat /etc/haproxy/haproxy.cfg')).stdout, /server web1 198\.18\.31\.21:80 weight 6 check/)
+    assert.equal((await lab.sh('lb2', 'readlink /var/lib/lbctl/releases/current')).stdout.trim(), ids[0])
+  })
+
   test('a host whose key in known_hosts was altered is refused before anything runs anywhere', async () => {
     const known = readFileSync(`/var/lib/lbctl-lab/${NAME}/known_hosts`, 'utf8')
     const dir = freshDir('lbctl-kh-')
