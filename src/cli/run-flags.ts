@@ -1,6 +1,7 @@
 import {Command, Flags} from '@oclif/core'
 import type {Cluster} from '../inventory/model.js'
 import {sshConnect} from '../playbook/connect.js'
+import type {RunRequest} from '../playbook/index.js'
 import {EXIT_CODES, type Renderer, type RunResult} from '../playbook/runner.js'
 import {diffText, runJson, summaryText} from '../report/run-view.js'
 
@@ -33,8 +34,17 @@ export function rendererFor(flags: RunFlagValues): Renderer {
   return process.stdout.isTTY && !process.env.CI ? 'default' : 'simple'
 }
 
-export function connectorFor(cluster: Cluster, flags: RunFlagValues) {
-  return sshConnect({acceptNew: flags['accept-new'], forks: flags.forks ?? cluster.deploy.forks, knownHosts: flags['known-hosts']})
+/** What the playbook engine needs from the shared flags: the same for deploy, rollback and run. */
+export function runRequest(cluster: Cluster, flags: RunFlagValues): RunRequest {
+  return {
+    check: flags.check,
+    diff: flags.diff,
+    limit: flags.limit,
+    forks: flags.forks,
+    breakLock: flags['break-lock'],
+    renderer: rendererFor(flags),
+    connect: sshConnect({acceptNew: flags['accept-new'], forks: flags.forks ?? cluster.deploy.forks, knownHosts: flags['known-hosts']}),
+  }
 }
 
 /** Prints a run the way the user asked and exits with its code (0 ok, 1 a task failed, 3 refused, 4 unreachable). */

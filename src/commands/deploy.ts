@@ -1,5 +1,5 @@
 import {Command} from '@oclif/core'
-import {connectorFor, finishRun, rendererFor, runFlags} from '../cli/run-flags.js'
+import {finishRun, runFlags, runRequest} from '../cli/run-flags.js'
 import {inventoryArg, loadOrExit} from '../cli/inventory.js'
 import {runNamedPlaybook} from '../playbook/index.js'
 
@@ -21,15 +21,7 @@ Exit codes: 0 done, 1 a task failed (later hosts untouched), 2 invalid inventory
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Deploy)
     const {cluster} = loadOrExit(this, args.inventory, flags.json)
-    const run = await runNamedPlaybook('deploy', cluster, {
-      check: flags.check,
-      diff: flags.diff,
-      limit: flags.limit,
-      forks: flags.forks,
-      breakLock: flags['break-lock'],
-      renderer: rendererFor(flags),
-      connect: connectorFor(cluster, flags),
-    })
+    const run = await runNamedPlaybook('deploy', cluster, runRequest(cluster, flags))
     finishRun(this, run, flags)
   }
 }

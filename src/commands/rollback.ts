@@ -1,5 +1,5 @@
 import {Command, Flags} from '@oclif/core'
-import {connectorFor, finishRun, rendererFor, runFlags} from '../cli/run-flags.js'
+import {finishRun, runFlags, runRequest} from '../cli/run-flags.js'
 import {inventoryArg, loadOrExit} from '../cli/inventory.js'
 import {rollback} from '../playbook/index.js'
 
@@ -14,16 +14,7 @@ A host that did not change in the target deploy activates its newest release old
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Rollback)
     const {cluster} = loadOrExit(this, args.inventory, flags.json)
-    const r = await rollback(cluster, {
-      to: flags.to,
-      check: flags.check,
-      diff: flags.diff,
-      limit: flags.limit,
-      forks: flags.forks,
-      breakLock: flags['break-lock'],
-      renderer: rendererFor(flags),
-      connect: connectorFor(cluster, flags),
-    })
+    const r = await rollback(cluster, {...runRequest(cluster, flags), to: flags.to})
     if (!r.run) {
       if (flags.json) this.log(JSON.stringify({playbook: 'rollback', outcome: 'failed', error: r.error}, null, 2))
       this.error(r.error ?? 'rollback failed', {exit: /reached/.test(r.error ?? '') ? 4 : 1})

@@ -1,5 +1,5 @@
 import {Args, Command} from '@oclif/core'
-import {connectorFor, finishRun, rendererFor, runFlags} from '../cli/run-flags.js'
+import {finishRun, runFlags, runRequest} from '../cli/run-flags.js'
 import {inventoryArg, loadOrExit} from '../cli/inventory.js'
 import {runNamedPlaybook} from '../playbook/index.js'
 
@@ -14,15 +14,7 @@ A playbook is a YAML list of plays: hosts (groups: all, directors, real_servers,
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Run)
     const {cluster} = loadOrExit(this, args.inventory, flags.json)
-    const run = await runNamedPlaybook(args.playbook, cluster, {
-      check: flags.check,
-      diff: flags.diff,
-      limit: flags.limit,
-      forks: flags.forks,
-      breakLock: flags['break-lock'],
-      renderer: rendererFor(flags),
-      connect: connectorFor(cluster, flags),
-    }, `run ${args.playbook}`)
+    const run = await runNamedPlaybook(args.playbook, cluster, runRequest(cluster, flags), `run ${args.playbook}`)
     finishRun(this, run, flags)
   }
 }
