@@ -33,3 +33,22 @@ export function parseBatch(stdout: string, count: number, token?: string): ExecR
   if (out.filter(Boolean).length !== count) throw new Error(`batched probe returned ${out.filter(Boolean).length} answers for ${count} probes`)
   return out
 }
+
+/**
+ * One batched round trip for a list of optional probes (one per playbook step): the command to send, and how to
+ * turn its output back into one answer per step (undefined where a step has no probe).
+ */
+export function probeBatch(probes: (ShellCommand | undefined)[]): {count: number; command: ShellCommand; answers: (stdout: string) => (ExecResult | undefined)[]} {
+  const wanted = probes.flatMap((p, i) => (p ? [[p, i] as const] : []))
+  const token = randomBytes(12).toString('hex')
+  return {
+    count: wanted.length,
+    command: batchProbe(wanted.map(([p]) => p), token),
+    answers: (stdout) => {
+      const got = parseBatch(stdout, wanted.length, token)
+      const perStep: (ExecResult | undefined)[] = []
+      wanted.forEach(([, i], j) => (perStep[i] = got[j]))
+      return perStep
+    },
+  }
+}

@@ -5,10 +5,10 @@ import type {HostFacts, HostIO, ModuleContext} from '../modules/types.js'
 import {renderHost} from '../render/index.js'
 import type {ExecResult, Transport} from '../transport/types.js'
 import {executeTask, probeFor, type TaskResult} from './execute.js'
-import {batchProbe, parseBatch} from './prefetch.js'
+import {probeBatch} from './prefetch.js'
 import {cmd} from '../shell/index.js'
 import {describeHolder, factsAndLockCommand, newHolder, parseFactsAndLock, unlockCommand} from './lock.js'
-import type {Play, Playbook} from './schema.js'
+import type {Play, Playbook, Task} from './schema.js'
 import {limitFilter, playHosts} from './targets.js'
 
 export type Renderer = 'default' | 'simple' | 'silent'
@@ -161,15 +161,11 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
       // them before the lock is known to be ours changes nothing).
       const answers = await Promise.all(
         targets.map(async (h) => {
-          const probes = playSteps(plays[firstPlay(h)].play).map((step) => probeFor(step, hostContext(h)))
-          const wanted = probes.flatMap((p, i) => (p ? [[p, i] as const] : []))
-          const command = cmd`${factsAndLockCommand(cluster.deploy.stateDir, mode)}; echo "lockrc=$?"; ${batchProbe(wanted.map(([p]) => p))}`
+          const batch = probeBatch(playSteps(plays[firstPlay(h)].play).map((step) => probeFor(step, hostContext(h))))
+          const command = cmd`${factsAndLockCommand(cluster.deploy.stateDir, mode)}; echo "lockrc=$?"; ${batch.command}`
           const r = await hostIO(transports, h.name).exec(command, JSON.stringify(holder))
           try {
-            const batch = parseBatch(r.stdout, wanted.length)
-            const perStep: (ExecResult | undefined)[] = []
-            wanted.forEach(([, i], j) => (perStep[i] = batch[j]))
-            initialProbes.set(h.name, perStep)
+            initialProbes.set(h.name, batch.answers(r.stdout))
           } catch {
             // No prefetched answers: each task probes for itself.
           }
@@ -200,6 +196,13 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
     await hostIO(transports, name).exec(unlockCommand(cluster.deploy.stateDir, runId)).catch(() => undefined)
   }
 
+  /** A task's row: its outcome in the title; a failure (not ignored) stops the host's list. */
+  const show = (t: {title: string; skip: (m: string) => void}, task: Pick<Task, 'name' | 'ignore_errors'>, r: TaskResult) => {
+    t.title = `${task.name}${r.message ? ` — ${r.message.split('\n')[0]}` : ''}`
+    if (r.status === 'failed' && !task.ignore_errors) throw new Error(`${task.name}: ${r.message}`)
+    if (r.status === 'skipped') t.skip(`${task.name} (skipped: ${r.message})`)
+  }
+
   const hostTasks = (play: Play, playIndex: number, host: Host): ListrTask[] => {
     const ctx = hostContext(host)
     const notified: string[] = []
@@ -212,17 +215,10 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
     let dirty = false
     const prefetch = async () => {
       if (prefetched) return
-      const c = {...ctx, facts: facts.get(host.name)!}
-      const wanted = steps.flatMap((s, i) => {
-        const p = probeFor(s, c)
-        return p ? [[p, i] as const] : []
-      })
-      if (wanted.length < 2) return
-      const r = await io.exec(batchProbe(wanted.map(([p]) => p)))
-      if (r.code !== 0) return
-      const answers = parseBatch(r.stdout, wanted.length)
-      prefetched = []
-      wanted.forEach(([, i], j) => (prefetched![i] = answers[j]))
+      const batch = probeBatch(steps.map((s) => probeFor(s, {...ctx, facts: facts.get(host.name)!})))
+      if (batch.count === 0) return
+      const r = await io.exec(batch.command)
+      if (r.code === 0) prefetched = batch.answers(r.stdout)
     }
     const run = async (task: (typeof steps)[number], index: number) => {
       if (index === 0) await prefetch().catch(() => undefined)
@@ -242,13 +238,10 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
         }
         if (r.status === 'changed') {
           const plan = r.plan
-          for (const p of plan?.changedPaths ?? []) (ctx.changedPaths as Set<string>).add(p)
           const names = task.notify === 'auto' ? (plan?.services ?? []) : (task.notify ?? [])
           for (const n of names) if (!notified.includes(n) && play.handlers?.[n]) notified.push(n)
         }
-        t.title = `${task.name}${r.message ? ` — ${r.message.split('\n')[0]}` : ''}`
-        if (r.status === 'failed' && !task.ignore_errors) throw new Error(`${task.name}: ${r.message}`)
-        if (r.status === 'skipped') t.skip(`${task.name} (skipped: ${r.message})`)
+        show(t, task, r)
       },
     }))
     list.push({
@@ -262,7 +255,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
           const r = record({...(await executeTask(h, {...ctx, facts: facts.get(host.name)!}, io, play.name)), handler: true}, h.ignore_errors)
           if (r.status === 'changed' && !check) dirty = true
           done.push(`${name}: ${r.status === 'changed' ? (check ? 'would run' : 'ran') : r.status}`)
-          if (r.status === 'failed') throw new Error(`handler ${name}: ${r.message}`)
+          if (r.status === 'failed' && !h.ignore_errors) throw new Error(`handler ${name}: ${r.message}`)
         }
         t.title = `handlers — ${done.join(', ')}`
       },
@@ -271,10 +264,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
       list.push({
         title: task.name,
         task: async (_, t) => {
-          const r = record(await run(task, play.tasks.length + j), task.ignore_errors)
-          t.title = `${task.name}${r.message ? ` — ${r.message.split('\n')[0]}` : ''}`
-          if (r.status === 'failed' && !task.ignore_errors) throw new Error(`${task.name}: ${r.message}`)
-          if (r.status === 'skipped') t.skip(`${task.name} (skipped: ${r.message})`)
+          show(t, task, record(await run(task, play.tasks.length + j), task.ignore_errors))
         },
       })
     }
