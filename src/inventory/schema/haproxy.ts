@@ -101,7 +101,7 @@ export const stats = z
   .strictObject({
     bind: bind.optional().describe('Default ":8404".'),
     uri: z.string().regex(/^\/[^\s]*$/, {message: 'must be a URL path like /stats'}).optional().describe('Default /stats.'),
-    realm: z.string().regex(/^[A-Za-z0-9_.-]+$/, {message: 'is not a realm (one word, write it like HAProxy)'}).optional().describe('Default HAProxy.'),
+    realm: z.string().regex(/^[A-Za-z0-9_.-]+( [A-Za-z0-9_.-]+)*$/, {message: 'is not a realm (words of letters, digits, "_", "." or "-", like "HAProxy Stats")'}).optional().describe('Default HAProxy. Spaces are escaped for HAProxy (seed 002: HAProxy\\ Stats).'),
     refresh: duration.optional().describe('Default 10s.'),
     auth: z.strictObject({user: z.string().regex(/^[A-Za-z0-9_.-]+$/, {message: 'is not a user name'}), password: secret}).optional(),
     admin: z.boolean().optional().describe('Allow enabling/disabling servers from the page (authenticated users only).'),

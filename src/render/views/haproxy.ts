@@ -113,7 +113,8 @@ export function haproxyView(cluster: Cluster): HaproxyView {
       ? {
           bind: bindLine(s.bind ?? ':8404'),
           uri: s.uri ?? '/stats',
-          realm: s.realm ?? 'HAProxy',
+          // HAProxy splits its config on spaces; a realm with spaces is written with them escaped.
+          realm: (s.realm ?? 'HAProxy').replaceAll(' ', '\\ '),
           refresh: String(s.refresh ?? '10s'),
           auth: s.auth ? haproxyWord(`${s.auth.user}:${s.auth.password}`) : null,
           // The admin page can disable servers: only behind a password.
