@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job end to end on the embedded lab: install what is needed, bring up a lab cluster (2 directors, 3 real
 # servers, a client — Linux namespaces with their own sshd), validate and render its inventory, deploy it over SSH
-# with host keys verified, then show the VIP owner and HTTP answers through the VIP from the client.
+# with host keys verified, then show the VIP owner, HTTP answers through the VIP from the client, and a measured
+# failover.
 # The lab stays up for you to explore; `--down` tears it down at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,4 +30,7 @@ step "HTTP through the VIP, from the client host"
 for i in 1 2 3 4 5 6; do lbctl lab ssh client -- curl -s -m 2 http://198.18.0.100/ | head -n 1; done
 step "lbctl releases lab"
 lbctl releases lab
+step "lbctl failover-test lab --scenario keepalived-stop,haproxy-kill (measured outage vs the VRRP bound; restores the cluster)"
+lbctl failover-test lab --scenario keepalived-stop,haproxy-kill --report failover-report.html
+printf 'Timeline picture: %s\n' "$PWD/failover-report.html"
 if [ "$down" = 1 ]; then step "lbctl lab down"; lbctl lab down; else printf '\nThe lab is still up: try `node bin/run.js lab ssh lb1`, then `node bin/run.js lab down`.\n'; fi

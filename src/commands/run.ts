@@ -4,10 +4,11 @@ import {inventoryArg, loadOrExit} from '../cli/inventory.js'
 import {runNamedPlaybook} from '../playbook/index.js'
 
 export default class Run extends Command {
-  static description = `Run a playbook (your own, or deploy/rollback/failover-test) against an inventory, with the same engine, order, lock and flags as deploy.
+  static description = `Run a playbook (your own, or deploy/rollback) against an inventory, with the same engine, order, lock and flags as deploy.
 A playbook is a YAML list of plays: hosts (groups: all, directors, real_servers, managed_real_servers, backup_directors, master_directors, custom groups, host names), serial, tasks (module + args + when + notify), handlers and post_tasks.`
 
   static examples = ['<%= config.bin %> run playbooks/maintenance.yaml prod --limit lb1', '<%= config.bin %> run deploy prod --check']
+  // playbooks/failover-test.yaml is a scenarios file read by \`lbctl failover-test\`, not a playbook for run.
   static args = {playbook: Args.string({required: true, description: 'Playbook name (from playbooks/) or path'}), inventory: inventoryArg}
   static flags = runFlags
 

@@ -42,12 +42,15 @@ export function renderInventory(plan: LabPlan): string {
   out.push(
     'vrrp_scripts:',
     '  chk_haproxy: { process: haproxy, interval: 1, weight: -20, fall: 2, rise: 1 }',
+    // The seeds' maintenance switch (`touch /etc/keepalived/down` moves the VIP away); failover-test's maintenance
+    // scenario uses it. A file does not flap, so one failed check is enough (fall 1); -50 takes 101 below 100.
+    '  chk_maintenance: { down_file: /etc/keepalived/down, interval: 1, fall: 1, rise: 1, weight: -50 }',
     'vrrp_instances:',
     '  VI_1:',
     `    virtual_router_id: ${plan.vrid}`,
     `    vips: [${plan.vips.join(', ')}]`,
     `    auth_pass: ${file(vrrpPassOf(plan))}`,
-    '    track_scripts: [chk_haproxy]',
+    '    track_scripts: [chk_haproxy, chk_maintenance]',
     'haproxy:',
   )
   if (realServers.length > 0) {

@@ -83,7 +83,8 @@ export const vrrpScript = z
     process: name.optional().describe('Healthy while a process of this name runs (`killall -0 NAME`, as in the seeds).'),
     down_file: absPath.optional().describe('Maintenance switch: unhealthy while this file exists (e.g. /etc/keepalived/down).'),
     restart_haproxy: z.boolean().optional().describe('The seed\'s checkHaproxy.sh: restart HAProxy if it died; stop keepalived if that fails.'),
-    interval: z.number().positive().max(3600).optional().describe('Seconds between runs (default 2).'),
+    // keepalived 2.2.7: "vrrp_script interval must be between 1 and 4294" — sub-second checks are refused.
+    interval: z.number().min(1, {message: 'must be from 1 to 4294 seconds (keepalived refuses sub-second script intervals)'}).max(4294, {message: 'must be from 1 to 4294 seconds'}).optional().describe('Seconds between runs, 1–4294 (default 2).'),
     weight: z.number().int().min(-253, {message: 'must be from -253 to 253'}).max(253, {message: 'must be from -253 to 253'}).optional()
       .describe('Added to the priority while failing (negative) or succeeding (positive); 0/unset = fault state.'),
     fall: z.number().int().min(1).max(255).optional().describe('Failures before it counts as down (default 2).'),

@@ -1,0 +1,169 @@
+/**
+ * lbctl failover-test: connect (one SSH connection per host for the whole run), check the cluster is healthy, run
+ * each scenario, and stop early when one leaves the cluster not back in its initial state or on Ctrl-C.
+ */
+import type {Cluster, Host} from '../inventory/model.js'
+import type {HostFacts} from '../modules/types.js'
+import {sshTarget} from '../playbook/connect.js'
+import {factsAndLockCommand, parseFactsAndLock} from '../playbook/lock.js'
+import {openAll, type Transport} from '../transport/index.js'
+import {runClock} from './clock.js'
+import {healthProblems, readState} from './health.js'
+import {controllerProber} from './probe.js'
+import {remoteProber} from './remote-probe.js'
+import {runScenario} from './scenario.js'
+import type {Scenario} from './scenarios.js'
+import {pickInstance, probeTargets, servingRealServers} from './targets.js'
+import type {FailoverReport, ScenarioResult} from './types.js'
+
+export interface FailoverOptions {
+  cluster: Cluster
+  scenarios: Scenario[]
+  instance?: string
+  /** A client host of the inventory to probe from; default the controller. */
+  from?: string
+  probeIntervalMs?: number
+  probeTimeoutMs?: number
+  sampleIntervalMs?: number
+  tolerance?: number
+  settleMs?: number
+  force?: boolean
+  acceptNew?: boolean
+  knownHosts?: string
+  signal?: AbortSignal
+  log?: (line: string) => void
+}
+
+/** Directors always; the real servers and client the selected scenarios and --from need. */
+function hostsToConnect(o: FailoverOptions): {name: string; ssh: Host['ssh']}[] {
+  const c = o.cluster
+  const wanted = new Map<string, {name: string; ssh: Host['ssh']}>(c.directors.map((d) => [d.name, d]))
+  for (const s of o.scenarios) {
+    const rs = s.target === 'real_server' ? servingRealServers(c)[0] : c.realServers.find((r) => r.name === s.target)
+    if (rs) wanted.set(rs.name, rs)
+  }
+  if (o.from) {
+    const client = c.clients.find((x) => x.name === o.from)
+    if (!client) throw new Error(`--from: no client "${o.from}" in inventory ${c.name} (clients: ${c.clients.map((x) => x.name).join(', ') || 'none'})`)
+    wanted.set(client.name, client)
+  }
+  return [...wanted.values()]
+}
+
+export async function runFailoverTest(o: FailoverOptions): Promise<FailoverReport> {
+  const clock = runClock()
+  const log = o.log ?? (() => {})
+  const signal = o.signal ?? new AbortController().signal
+  const cluster = o.cluster
+  const inst = pickInstance(cluster, o.instance)
+  const settings = {
+    probeIntervalMs: o.probeIntervalMs ?? 20,
+    // Below Linux's 1 s initial SYN retransmission: a probe whose SYN was lost fails instead of connecting a second
+    // later through the retransmission, which would hide the outage; as long as possible otherwise, so a loaded
+    // machine's slow answer is not taken for a failure.
+    probeTimeoutMs: o.probeTimeoutMs ?? 800,
+    sampleIntervalMs: o.sampleIntervalMs ?? 50,
+    tolerance: o.tolerance ?? 0.1,
+  }
+  const targets = probeTargets(cluster)
+  const report: FailoverReport = {
+    cluster: cluster.name,
+    inventory: cluster.file,
+    startedAt: new Date(clock.epochMs).toISOString(),
+    instance: inst.name,
+    prober: o.from ?? 'controller',
+    settings,
+    targets,
+    scenarios: [],
+    interrupted: false,
+    ok: false,
+    durationMs: 0,
+  }
+  const finish = () => {
+    report.interrupted = signal.aborted
+    report.ok = !report.refused && !report.unreachable && !signal.aborted && report.scenarios.every((s) => s.status === 'pass' || s.status === 'skipped')
+    report.durationMs = clock.now()
+    return report
+  }
+  if (targets.length === 0) {
+    report.refused = 'the inventory has no VIP service to probe (no HAProxy frontend or LVS TCP service)'
+    return finish()
+  }
+
+  const hosts = hostsToConnect(o)
+  log(`connecting to ${hosts.map((h) => h.name).join(', ')}`)
+  const opened = await openAll(hosts.map(sshTarget), {acceptNew: o.acceptNew, ...(o.knownHosts ? {knownHostsPath: o.knownHosts} : {})}, {forks: 20})
+  const bad = [...opened.values()].filter((t): t is Exclude<typeof t, Transport> => t instanceof Error)
+  const transports = new Map([...opened].filter((e): e is [string, Transport] => !(e[1] instanceof Error)))
+  try {
+    if (bad.length) {
+      report.unreachable = bad.map((e) => e.message).join('\n')
+      return finish()
+    }
+    const facts = new Map<string, HostFacts>()
+    await Promise.all(
+      [...transports].map(async ([name, t]) => facts.set(name, parseFactsAndLock((await t.exec(factsAndLockCommand(cluster.deploy.stateDir, 'nolock'))).stdout).facts)),
+    )
+    let state = await readState(cluster, transports, facts)
+    const problems = healthProblems(cluster, state)
+    if (problems.length && !o.force) {
+      report.refused = `the cluster is not healthy, nothing was done (--force to test it anyway):\n${problems.map((p) => `  ${p}`).join('\n')}`
+      return finish()
+    }
+    if (problems.length) log(`warning: testing an unhealthy cluster (--force): ${problems.join('; ')}`)
+
+    const from = o.from ? transports.get(o.from)! : undefined
+    let stop: string | undefined
+    for (const sc of o.scenarios) {
+      if (stop || signal.aborted) {
+        report.scenarios.push(notRun(sc, stop ?? 'interrupted (Ctrl-C)'))
+        continue
+      }
+      const ctx = {
+        cluster,
+        inst,
+        transports,
+        facts,
+        clock,
+        state,
+        signal,
+        log,
+        settleMs: o.settleMs ?? 1000,
+        ...settings,
+        newProber: () =>
+          from
+            ? remoteProber(from, targets, {intervalMs: settings.probeIntervalMs, timeoutMs: settings.probeTimeoutMs, clock, maxSeconds: 600})
+            : controllerProber(targets, {intervalMs: settings.probeIntervalMs, timeoutMs: settings.probeTimeoutMs, now: clock.now}),
+      }
+      const r = await runScenario(sc, ctx)
+      state = ctx.state
+      report.scenarios.push(r)
+      log(`${sc.name}: ${r.status.toUpperCase()}${r.reasons.length ? ` — ${r.reasons.join('; ')}` : ''}`)
+      if (!r.restored) stop = `not run: ${sc.name} left the cluster not in its initial state`
+    }
+    return finish()
+  } finally {
+    await Promise.all([...transports.values()].map((t) => t.close().catch(() => undefined)))
+  }
+}
+
+function notRun(sc: Scenario, why: string): ScenarioResult {
+  return {
+    name: sc.name,
+    description: sc.description,
+    status: 'not_run',
+    reasons: [why],
+    notes: [],
+    vips: [],
+    expect: Array.isArray(sc.expect) ? sc.expect : [sc.expect],
+    splitBrain: [],
+    staleVips: [],
+    restored: true,
+    initialHolders: {},
+    finalHolders: {},
+    times: {start: 0, end: 0},
+    steps: [],
+    probes: [],
+    samples: [],
+  }
+}

@@ -1,0 +1,48 @@
+import type {Bound, SplitBrain} from './types.js'
+
+export interface VerdictInput {
+  expect: string[]
+  bound?: Bound
+  /** 0.1 = 10 %. */
+  tolerance: number
+  sampleIntervalMs: number
+  movedS?: number
+  movedTo?: string
+  outageS: number
+  failedProbes: number
+  splitBrain: SplitBrain[]
+  restored: boolean
+  restoreProblem?: string
+  stepFailures: string[]
+  baselineOk: boolean
+}
+
+const s = (x: number) => `${x.toFixed(2)} s`
+
+/** outage ÷ bound (undefined without a bound). */
+export function ratioOf(outageS: number, bound?: Bound): number | undefined {
+  return bound && bound.seconds > 0 ? outageS / bound.seconds : undefined
+}
+
+/**
+ * Why a scenario fails; empty when it passes. The VIP's move time is checked against the bound too, with one sampling
+ * interval of slack (that is how precisely it is known): a VIP that moved late fails even when clients were still
+ * served, e.g. by the stale VIP on a director whose keepalived was killed.
+ */
+export function verdict(v: VerdictInput): string[] {
+  const out: string[] = [...v.stepFailures]
+  const limit = v.bound ? v.bound.seconds * (1 + v.tolerance) : undefined
+  const pct = `${Math.round(v.tolerance * 100)} %`
+  if (!v.baselineOk) out.push('no probe succeeded before the fault: the VIP service did not answer the prober')
+  if (v.expect.includes('vip_moves')) {
+    if (v.movedS === undefined) out.push('the VIP did not move')
+    else if (limit !== undefined && v.movedS > limit + v.sampleIntervalMs / 1000) out.push(`the VIP moved after ${s(v.movedS)}, later than the bound ${s(v.bound!.seconds)} + ${pct}`)
+  }
+  if (v.expect.includes('vip_stays') && v.movedS !== undefined) out.push(`the VIP moved to ${v.movedTo ?? 'another director'} after ${s(v.movedS)}, but should have stayed`)
+  if (v.expect.includes('no_failed_probes') && v.failedProbes > 0) out.push(`${v.failedProbes} probe(s) failed, expected none`)
+  const ratio = ratioOf(v.outageS, v.bound)
+  if (ratio !== undefined && ratio > 1 + v.tolerance) out.push(`outage ${s(v.outageS)} is ${ratio.toFixed(2)} × the bound ${s(v.bound!.seconds)} (tolerance ${pct})`)
+  for (const b of v.splitBrain) out.push(`split brain: ${b.vip} held by ${b.directors.join(' and ')} at once for ${(b.durationMs / 1000).toFixed(2)} s`)
+  if (!v.restored) out.push(`the cluster did not get back to its initial state${v.restoreProblem ? `: ${v.restoreProblem}` : ''}`)
+  return out
+}

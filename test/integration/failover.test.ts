@@ -1,0 +1,185 @@
+/**
+ * lbctl failover-test on a real lab: every default scenario passes within its bound, the reports are valid, a
+ * deliberately broken cluster (the backup on another VRID: both directors hold the VIP) fails, Ctrl-C restores, a
+ * non-lab inventory is not touched without confirmation — and after every run the cluster is as it was.
+ */
+import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import {readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {after, before, describe, test} from 'node:test'
+import {XMLParser, XMLValidator} from 'fast-xml-parser'
+import {lbctl, ROOT, upLab, type TestLab} from '../helpers/lab.js'
+
+const NAME = 'itfail'
+const SUBNET = '198.18.32.0/24'
+const VIP = '198.18.32.100'
+
+let lab: TestLab
+
+interface Scenario {
+  name: string
+  status: string
+  reasons: string[]
+  restored: boolean
+  splitBrain: unknown[]
+  bound?: {seconds: number}
+  measures?: {movedS?: number; outageS: number; failedProbes: number; ratio?: number}
+}
+interface Report {
+  ok: boolean
+  refused?: string
+  scenarios: Scenario[]
+}
+
+interface Director {
+  vip: boolean
+  keepalived: string
+  haproxy: string
+  running: boolean
+}
+
+/** Who holds the VIP and which daemons run, with their pids, on both directors; and whether every web server listens. */
+async function state(): Promise<{lb1: Director; lb2: Director; web: string}> {
+  const one = async (h: string): Promise<Director> => {
+    const r = await lab.sh(h, `ip -4 -o addr show; echo "k=$(cat /run/keepalived.pid) h=$(cat /run/haproxy.pid)"; kill -0 "$(cat /run/keepalived.pid)" && kill -0 "$(cat /run/haproxy.pid)" && echo running`)
+    return {vip: r.stdout.includes(` ${VIP}/`), keepalived: /k=(\d+)/.exec(r.stdout)?.[1] ?? '', haproxy: /h=(\d+)/.exec(r.stdout)?.[1] ?? '', running: /^running$/m.test(r.stdout)}
+  }
+  const web = (await Promise.all(['web1', 'web2', 'web3'].map(async (h) => (await lab.sh(h, 'ss -Htln "sport = :80" | grep -q . && echo up || echo down')).stdout.trim()))).join(',')
+  return {lb1: await one('lb1'), lb2: await one('lb2'), web}
+}
+
+/** The cluster is as a healthy deploy leaves it: the VIP on lb1 only, daemons running, every web server up. */
+async function assertInitial(what: string, untouched?: {lb2: Director}): Promise<void> {
+  const s = await state()
+  assert.deepEqual([s.lb1.vip, s.lb2.vip], [true, false], `${what}: the VIP is back on lb1 only`)
+  assert.ok(s.lb1.running && s.lb2.running, `${what}: keepalived and haproxy run on both directors`)
+  assert.equal(s.web, 'up,up,up', `${what}: every web server listens`)
+  if (untouched) assert.deepEqual([s.lb2.keepalived, s.lb2.haproxy], [untouched.lb2.keepalived, untouched.lb2.haproxy], `${what}: lb2's daemons were not restarted`)
+  const http = await lab.sh('client', `curl -s -m 3 http://${VIP}/`)
+  assert.match(http.stdout, /^server=web/, `${what}: HTTP through the VIP`)
+}
+
+async function failover(...args: string[]): Promise<{code: number; report: Report; stderr: string}> {
+  const r = await lbctl(['failover-test', lab.inventory, '--json', ...args])
+  let report: Report
+  try {
+    report = JSON.parse(r.stdout) as Report
+  } catch {
+    throw new Error(`no JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`)
+  }
+  return {code: r.code, report, stderr: r.stderr}
+}
+
+const summary = (r: Report) => r.scenarios.map((s) => `${s.name}: ${s.status} ${JSON.stringify(s.measures)} ${s.reasons.join('; ')}`).join('\n')
+
+describe('lbctl failover-test on the lab', {concurrency: false}, () => {
+  before(async () => {
+    lab = await upLab(NAME, SUBNET)
+    const d = await lbctl(['deploy', lab.inventory, '--json'])
+    assert.equal(d.code, 0, d.stdout + d.stderr)
+  })
+  after(async () => {
+    await lab?.down()
+  })
+
+  test('every default scenario passes within its bound; JUnit and the timeline are valid; the cluster is back as it was', async () => {
+    const before = await state()
+    const junit = join(lab.inventoryDir, 'failover.xml')
+    const html = join(lab.inventoryDir, 'failover.html')
+    const {code, report, stderr} = await failover('--junit', junit, '--report', html)
+    assert.equal(code, 0, `${summary(report)}\n${stderr}`)
+    assert.deepEqual(report.scenarios.map((s) => s.name), ['haproxy-kill', 'keepalived-stop', 'keepalived-kill', 'realserver-down', 'maintenance'])
+    for (const s of report.scenarios) {
+      assert.equal(s.status, 'pass', `${s.name}: ${s.reasons.join('; ')}`)
+      assert.ok(s.measures!.outageS <= s.bound!.seconds * 1.1, `${s.name}: outage ${s.measures!.outageS} within the bound ${s.bound!.seconds}`)
+      assert.deepEqual(s.splitBrain, [])
+      assert.ok(s.restored)
+    }
+    const byName = Object.fromEntries(report.scenarios.map((s) => [s.name, s]))
+    assert.ok(byName['haproxy-kill'].measures!.failedProbes > 0, 'a killed HAProxy on the VIP holder is seen by clients')
+    assert.equal(byName['realserver-down'].measures!.failedProbes, 0, 'a dead real server is not')
+    for (const n of ['haproxy-kill', 'keepalived-stop', 'keepalived-kill', 'maintenance']) assert.ok(byName[n].measures!.movedS !== undefined, `${n}: the VIP moved`)
+
+    const xml = readFileSync(junit, 'utf8')
+    assert.equal(XMLValidator.validate(xml), true)
+    const suite = new XMLParser({ignoreAttributes: false, attributeNamePrefix: ''}).parse(xml).testsuites.testsuite
+    assert.deepEqual([suite.tests, suite.failures, suite.errors], ['5', '0', '0'])
+    const page = readFileSync(html, 'utf8')
+    assert.equal(XMLValidator.validate(page), true)
+    assert.equal((page.match(/<g class="scenario"/g) ?? []).length, 5)
+
+    await assertInitial('after the default scenarios', before)
+  })
+
+  test('iface-down, probed from the client host: the holder restores its own link; outage within the bound', async () => {
+    const before = await state()
+    const {code, report, stderr} = await failover('--scenario', 'iface-down', '--from', 'client')
+    assert.equal(code, 0, `${summary(report)}\n${stderr}`)
+    const [s] = report.scenarios
+    assert.equal(s.status, 'pass', s.reasons.join('; '))
+    assert.ok(s.measures!.failedProbes > 0, 'the client saw the outage')
+    assert.ok(s.measures!.ratio! <= 1.1)
+    await assertInitial('after iface-down', before)
+  })
+
+  test('a non-lab inventory is refused without a terminal unless --yes, and nothing is touched', async () => {
+    const before = await state()
+    const copy = join(lab.inventoryDir, 'prod-like.yaml')
+    writeFileSync(copy, readFileSync(lab.inventory, 'utf8').split('\n').filter((l) => !l.startsWith('# Written by')).join('\n'))
+    const r = await lbctl(['failover-test', copy])
+    assert.equal(r.code, 3)
+    assert.match(r.stderr, /not a lab inventory.*\n.*Refusing without confirmation: no terminal to ask on\. Re-run with --yes/s)
+    assert.deepEqual(await state(), before)
+  })
+
+  test('Ctrl-C during a fault restores, then exits 130', async () => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), 'failover-test', lab.inventory, '--scenario', 'haproxy-kill'], {cwd: ROOT, env: {...process.env, CI: '1'}})
+    let stderr = ''
+    child.stderr.on('data', (d) => (stderr += d))
+    child.stdout.resume()
+    const code = new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)))
+    // The fault runs after a one-second baseline; interrupt while HAProxy is dead and the VIP not yet moved.
+    for (let i = 0; i < 100 && !/haproxy-kill: SIGKILL/.test(stderr); i++) await new Promise((r) => setTimeout(r, 100))
+    await new Promise((r) => setTimeout(r, 2500))
+    assert.equal((await lab.sh('lb1', 'pgrep -x haproxy || echo none')).stdout.trim(), 'none', 'HAProxy was killed')
+    child.kill('SIGINT')
+    assert.equal(await code, 130, stderr)
+    assert.match(stderr, /interrupted: restoring/)
+    await assertInitial('after Ctrl-C')
+  })
+
+  test('a backup on another VRID (both directors hold the VIP) is refused, and fails when forced; a redeploy repairs it', async () => {
+    const vrid = /virtual_router_id: (\d+)/.exec(readFileSync(lab.inventory, 'utf8'))![1]
+    const other = String((Number(vrid) % 254) + 1)
+    const hup = await lab.sh('lb2', `sed -i "s/virtual_router_id ${vrid}$/virtual_router_id ${other}/" /etc/keepalived/keepalived.conf && grep -q "virtual_router_id ${other}" /etc/keepalived/keepalived.conf && kill -HUP "$(cat /run/keepalived.pid)"`)
+    assert.equal(hup.code, 0, hup.stderr)
+    // lb2 no longer hears lb1's adverts: it becomes master of its own VRID once its master-down timer runs out.
+    for (let i = 0; i < 100 && !(await state()).lb2.vip; i++) await new Promise((r) => setTimeout(r, 100))
+    assert.ok((await state()).lb2.vip, 'lb2 took the VIP too')
+
+    const refused = await failover()
+    assert.equal(refused.code, 3)
+    assert.match(refused.report.refused ?? '', /198\.18\.32\.100 is held by lb1 and lb2 \(split brain\)/)
+
+    const junit = join(lab.inventoryDir, 'broken.xml')
+    const forced = await failover('--force', '--scenario', 'haproxy-kill', '--junit', junit)
+    assert.equal(forced.code, 1, summary(forced.report))
+    const [s] = forced.report.scenarios
+    assert.equal(s.status, 'fail')
+    assert.ok(s.splitBrain.length > 0)
+    assert.match(s.reasons.join('\n'), /split brain: 198\.18\.32\.100 held by lb1 and lb2/)
+    const suite = new XMLParser({ignoreAttributes: false, attributeNamePrefix: ''}).parse(readFileSync(junit, 'utf8')).testsuites.testsuite
+    assert.equal(suite.failures, '1')
+    assert.match(suite.testcase.failure.message, /split brain/)
+    const after = await state()
+    assert.ok(after.lb1.running && after.lb2.running, 'the forced run restored what it killed')
+
+    const d = await lbctl(['deploy', lab.inventory, '--json'])
+    assert.equal(d.code, 0, d.stdout)
+    // The split brain's aftermath: the client learnt lb2's MAC for the VIP from lb2's gratuitous ARP, and lb1, master
+    // all along, never announces itself again; the entry would age out in 30–60 s. An operator would flush it.
+    await lab.sh('client', `ip neigh flush to ${VIP}`)
+    await assertInitial('after the repairing deploy')
+  })
+})
