@@ -77,7 +77,7 @@ export async function runSteps(
   ctx: StepContext & {stopOnFailure?: boolean},
 ): Promise<StepRun> {
   const run: StepRun = {outcomes: [], failed: false, marks: {}}
-  const mctx: ModuleContext = {cluster: ctx.cluster, host: ctx.host, files: ctx.files, facts: ctx.facts, check: false, diff: false, releaseId: 'failover-test', vars: {}, changedPaths: new Set()}
+  const mctx: ModuleContext = {cluster: ctx.cluster, host: ctx.host, files: ctx.files, facts: ctx.facts, check: false, diff: false, releaseId: 'failover-test', vars: {}}
   for (const step of steps) {
     let last: number | undefined
     const hostIO = io(ctx.transports, ctx.host.name, ctx.env, (sent, stdout) => {

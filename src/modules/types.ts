@@ -27,8 +27,6 @@ export interface ModuleContext {
   releaseId: string
   /** Extra variables from the command (e.g. rollback target). */
   vars: Record<string, unknown>
-  /** Files already changed on this host earlier in the run, for the release module. */
-  changedPaths: ReadonlySet<string>
 }
 
 /** One remote command a plan wants run, with what to say if it fails. */

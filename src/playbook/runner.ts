@@ -131,7 +131,6 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
     diff: Boolean(opts.diff),
     releaseId: opts.releaseId,
     vars: opts.vars ?? {},
-    changedPaths: new Set<string>(),
   })
   const playSteps = (play: Play) => [...play.tasks, ...(play.post_tasks ?? [])]
   const firstPlay = (h: Host) => plays.findIndex((p) => p.hosts.includes(h))

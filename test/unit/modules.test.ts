@@ -50,7 +50,6 @@ for (const mod of readdirSync(dir).filter((d) => !d.includes('.'))) {
         diff: false,
         releaseId: '20261121T120000000Z-test',
         vars: fx.vars ?? {},
-        changedPaths: new Set(),
       }
       const m = MODULES[fx.module]
       const args = m.args.parse(fx.args) as never
