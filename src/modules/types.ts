@@ -48,7 +48,7 @@ export interface Plan {
   message?: string
   steps: Step[]
   diffs?: FileDiff[]
-  /** Files this plan changes (recorded in the release). */
+  /** Files this plan changes. */
   changedPaths?: string[]
   /** Services whose configuration this plan changes (handlers notified with `notify: auto`). */
   services?: string[]
