@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(keepalived haproxy ipvsadm shellcheck openssh-server openssh-client tini ethtool iproute2 psmisc procps
-  kmod busybox curl openssl sudo util-linux)
+  kmod busybox-static curl openssl sudo util-linux qemu-system-x86 cpio xz-utils)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

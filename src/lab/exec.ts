@@ -27,6 +27,8 @@ export async function findHost(labName: string, host: string): Promise<{plan: La
  */
 export async function labExec(labName: string, host: string, argv: readonly string[], opts: {input?: string; timeoutMs?: number} = {}): Promise<RunResult> {
   const {host: h} = await findHost(labName, host)
+  // A VM has no namespaces to enter from here: its own sshd it is (each word quoted, see remoteCommand).
+  if (h.vm) return run(await labSshArgv(labName, host, [argv.map((w) => quote(w)).join(' ')]), {timeoutMs: 60_000, ...opts})
   const pids = (await pidsByNetns([h.netns])).get(h.netns) ?? []
   const init = await findInit(pids)
   if (init === undefined) throw new LabError(`lab host ${h.name} is not running; repair it with: lbctl lab up --name ${labName}`)
@@ -61,7 +63,8 @@ export async function labSshArgv(labName: string, host: string, command: readonl
     '-o', 'ControlMaster=no',
     '-o', 'ControlPath=none',
     '-o', 'BatchMode=yes',
-    '-o', 'ConnectTimeout=5',
+    // A VM's sshd runs on an emulated CPU: on a busy machine its banner alone can take seconds.
+    '-o', `ConnectTimeout=${h.vm ? 30 : 5}`,
     '-o', 'LogLevel=ERROR',
     ...(opts.tty ? ['-t'] : []),
     `root@${h.address}`,

@@ -129,7 +129,8 @@ export function initScript(plan: LabPlan, h: LabHostPlan): string {
     'ip link set eth0 up',
   )
   // Daemonizes after binding, so the port is open once this returns; its parent becomes tini, which reaps it.
-  if (h.role === 'real_server') lines.push(cmd`busybox httpd -p ${`${h.address}:80`} -h ${wwwDir(h)}`)
+  // LVS-DR delivers packets still addressed to the VIP (on lo once deployed): listen on every address there.
+  if (h.role === 'real_server') lines.push(cmd`busybox httpd -p ${plan.topology === 'lvs-dr' ? '0.0.0.0:80' : `${h.address}:80`} -h ${wwwDir(h)}`)
   lines.push(cmd`exec /usr/sbin/sshd -D -e -f ${join(h.dir, 'sshd_config')}`)
   return lines.join('\n')
 }

@@ -9,7 +9,7 @@ export {labUp, type LabUpOptions, type LabUpResult} from './up.js'
 export {labStatus, type LabStatus, type LabHostStatus} from './status.js'
 export {labExec, labSshArgv, loadPlan} from './exec.js'
 export {LabError, type RunResult} from './run.js'
-export {DEFAULT_SUBNET, DEFAULT_DIRECTORS, DEFAULT_REAL_SERVERS, LAB_NAME_RE, labRoot, type LabPlan, type LabRole} from './plan.js'
+export {DEFAULT_SUBNET, DEFAULT_DIRECTORS, DEFAULT_REAL_SERVERS, LAB_NAME_RE, TOPOLOGIES, labRoot, type LabPlan, type LabRole, type LabTopology} from './plan.js'
 export type {DownResult} from './teardown.js'
 
 /** Remove every namespace, link, process and file of the lab; also what a half-built or half-killed lab left. */

@@ -96,13 +96,13 @@ export async function findInit(pids: readonly number[]): Promise<number | undefi
  * Refuse a subnet that any existing route or address on the machine reaches (other than this lab's own bridge):
  * lab traffic must never leave the lab, and the lab must not shadow a real network.
  */
-export async function checkSubnetFree(plan: LabPlan): Promise<void> {
-  const mine = parseSubnet(plan.subnet)
+export async function checkSubnetFree(plan: LabPlan, seg: Segment = labSegment(plan)): Promise<void> {
+  const mine = parseSubnet(seg.subnet)
   const routes = JSON.parse(await runOk(['ip', '-j', '-4', 'route', 'show', 'table', 'all'])) as Array<{dst: string; dev?: string; table?: string}>
   const conflicts: string[] = []
   for (const r of routes) {
     // The local table only mirrors addresses, which are checked below with their interface.
-    if (r.dst === 'default' || r.dev === plan.bridge || r.table === 'local') continue
+    if (r.dst === 'default' || r.dev === seg.bridge || r.table === 'local') continue
     const [addr, len] = r.dst.split('/')
     if (!/^\d+\.\d+\.\d+\.\d+$/.test(addr)) continue
     if (overlaps(mine, {network: ipToInt(addr), prefix: len === undefined ? 32 : Number(len)})) {
@@ -110,7 +110,7 @@ export async function checkSubnetFree(plan: LabPlan): Promise<void> {
     }
   }
   for (const l of await listLinks()) {
-    if (l.ifname === plan.bridge) continue
+    if (l.ifname === seg.bridge) continue
     for (const a of l.addresses) {
       const [addr, len] = a.split('/')
       if (overlaps(mine, {network: ipToInt(addr), prefix: Number(len)})) conflicts.push(`address ${a} on ${l.ifname}`)
@@ -118,31 +118,36 @@ export async function checkSubnetFree(plan: LabPlan): Promise<void> {
   }
   if (conflicts.length > 0) {
     throw new LabError(
-      `subnet ${plan.subnet} is already in use on this machine (${[...new Set(conflicts)].join('; ')}); ` +
+      `subnet ${seg.subnet} is already in use on this machine (${[...new Set(conflicts)].join('; ')}); ` +
         'pick another with --subnet (e.g. 198.18.1.0/24 — 198.18.0.0/15 is reserved for benchmarking)',
     )
   }
 }
 
+/** A bridge of the lab: the lab bridge, or LVS-NAT's inside bridge (`what` keys its MAC and alias). */
+export interface Segment {subnet: string; bridge: string; gateway: string; what: string}
+
+export const labSegment = (plan: LabPlan): Segment => ({subnet: plan.subnet, bridge: plan.bridge, gateway: plan.gateway, what: 'bridge'})
+
 /** Create the lab bridge, or complete one left half-made (address missing, link down). */
-export async function ensureBridge(plan: LabPlan, links: readonly LinkInfo[]): Promise<void> {
-  const want = `${plan.gateway}/${plan.prefix}`
-  const br = links.find((l) => l.ifname === plan.bridge)
-  if (br && br.kind !== 'bridge') throw new LabError(`${plan.bridge} exists and is not a bridge; remove it or pick another lab name`)
+export async function ensureBridge(plan: LabPlan, links: readonly LinkInfo[], seg: Segment = labSegment(plan)): Promise<void> {
+  const want = `${seg.gateway}/${plan.prefix}`
+  const br = links.find((l) => l.ifname === seg.bridge)
+  if (br && br.kind !== 'bridge') throw new LabError(`${seg.bridge} exists and is not a bridge; remove it or pick another lab name`)
   const lines: string[] = []
   if (!br) {
     // No STP: a lab bridge has no loops, and STP's forward delay would hold every new port for 15+ s.
     lines.push(
-      `link add ${plan.bridge} address ${macOf(plan.name, 'bridge')} type bridge stp_state 0 mcast_snooping 0`,
-      `link set ${plan.bridge} alias ${linkAlias(plan.name, 'bridge')}`,
+      `link add ${seg.bridge} address ${macOf(plan.name, seg.what)} type bridge stp_state 0 mcast_snooping 0`,
+      `link set ${seg.bridge} alias ${linkAlias(plan.name, seg.what)}`,
     )
   }
-  if (!br?.addresses.includes(want)) lines.push(`addr add ${want} dev ${plan.bridge}`)
-  if (!br?.up) lines.push(`link set ${plan.bridge} up`)
+  if (!br?.addresses.includes(want)) lines.push(`addr add ${want} dev ${seg.bridge}`)
+  if (!br?.up) lines.push(`link set ${seg.bridge} up`)
   if (lines.length > 0) await ipBatch(lines)
   // ARP retries every 100 ms instead of 1 s on the lab bridge only: a host probed a moment before it had its
   // address is then reachable almost at once, not a second later.
-  await writeFile(`/proc/sys/net/ipv4/neigh/${plan.bridge}/retrans_time_ms`, '100').catch(() => {})
+  await writeFile(`/proc/sys/net/ipv4/neigh/${seg.bridge}/retrans_time_ms`, '100').catch(() => {})
 }
 
 /** Namespace + veth pair per host, all in one `ip -batch` (eth0 is created directly inside the namespace). */
@@ -152,9 +157,9 @@ export async function createHostLinks(plan: LabPlan, hosts: readonly LabHostPlan
     lines.push(
       `netns add ${h.netns}`,
       `link add ${h.veth} address ${macOf(plan.name, `${h.name}/veth`)} type veth peer name eth0 address ${macOf(plan.name, `${h.name}/eth0`)} netns ${h.netns}`,
-      `link set ${h.veth} master ${plan.bridge} alias ${linkAlias(plan.name, h.name)} up`,
+      `link set ${h.veth} master ${h.bridge} alias ${linkAlias(plan.name, h.name)} up`,
       // A host made by an older lbctl may have had another MAC; do not let the machine keep talking to it.
-      `neigh flush to ${h.address} dev ${plan.bridge}`,
+      `neigh flush to ${h.address} dev ${h.bridge}`,
     )
   }
   if (lines.length > 0) await ipBatch(lines)

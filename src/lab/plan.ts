@@ -23,6 +23,19 @@ export const MAX_REAL_SERVERS = REAL_SERVER_OFFSETS.length
 
 export type LabRole = 'director' | 'real_server' | 'client'
 
+/**
+ * namespaces: every host a namespace (HAProxy topologies; this kernel may lack IPVS). lvs-dr / lvs-nat: the directors
+ * are small QEMU VMs with their own kernel and real IPVS (src/lab/vm); lvs-nat adds an inside bridge for the real
+ * servers, whose default gateway is the directors' floating DIP.
+ */
+export const TOPOLOGIES = ['namespaces', 'lvs-dr', 'lvs-nat'] as const
+export type LabTopology = (typeof TOPOLOGIES)[number]
+
+/** A director that runs as a QEMU VM: its TAPs (eth0 on the lab bridge, eth1 on the inside bridge for NAT). */
+export interface LabVmPlan {
+  taps: Array<{tap: string; bridge: string; mac: string; guestIf: string; address: string}>
+}
+
 export interface LabHostPlan {
   name: string
   role: LabRole
@@ -34,6 +47,10 @@ export interface LabHostPlan {
   /** Per-host state: host key, sshd_config, init log, and the directories bind-mounted over /etc/…, /run, /tmp. */
   dir: string
   priority?: number
+  /** The bridge the host's eth0 is on: the lab bridge, or the inside bridge for LVS-NAT real servers. */
+  bridge: string
+  /** Set for directors of the LVS topologies: the host is a VM, not a namespace (netns and veth are unused). */
+  vm?: LabVmPlan
 }
 
 export interface LabPlan {
@@ -48,6 +65,9 @@ export interface LabPlan {
   vrid: number
   hosts: LabHostPlan[]
   inventoryPath: string
+  topology: LabTopology
+  /** lvs-nat only: the real servers' network, its bridge, the controller's address there and the floating DIP. */
+  inside?: {subnet: string; bridge: string; gateway: string; dip: string}
 }
 
 export interface PlanOptions {
@@ -56,6 +76,7 @@ export interface PlanOptions {
   realServers: number
   subnet: string
   inventoryDir: string
+  topology?: LabTopology
 }
 
 export function labRoot(): string {
@@ -90,6 +111,26 @@ export function bridgeName(name: string): string {
 
 export function vethName(name: string, host: string): string {
   return `lbv${linkTag(name)}${hex(`${name}/${host}`).slice(0, 6)}`
+}
+
+/** LVS-NAT's second bridge, for the real servers' inside network. */
+export function insideBridgeName(name: string): string {
+  return `lbi${linkTag(name)}`
+}
+
+/** A VM's TAP on the lab bridge (nic 0) or the inside bridge (nic 1); found by these prefixes at teardown. */
+export function tapName(name: string, host: string, nic: number): string {
+  return `${nic === 0 ? 'lbt' : 'lbn'}${linkTag(name)}${hex(`${name}/${host}`).slice(0, 6)}`
+}
+
+// LVS-NAT's inside network mirrors the lab subnet in the other half of 198.18.0.0/15 (198.18.33.0/24 ↔
+// 198.19.33.0/24): it stays in the benchmarking range and never meets another lab's lab subnet (198.18.x by
+// convention).
+export function insideSubnetOf(subnet: Subnet): Subnet {
+  if (!overlaps(subnet, {network: ipToInt('198.18.0.0'), prefix: 15})) {
+    throw new LabError(`--topology lvs-nat needs a --subnet inside 198.18.0.0/15 (its inside network is the mirror half of that range)`)
+  }
+  return {network: (subnet.network ^ 0x10000) >>> 0, prefix: subnet.prefix}
 }
 
 // Fixed MACs: a host rebuilt by `lab up` (or the bridge, which otherwise takes its lowest port's MAC) keeps its
@@ -153,31 +194,48 @@ export function makePlan(o: PlanOptions): LabPlan {
     throw new LabError(`--real-servers must be from 0 to ${MAX_REAL_SERVERS}`)
   }
   const {network, prefix} = parseSubnet(o.subnet)
+  const topology = o.topology ?? 'namespaces'
+  const insideNet = topology === 'lvs-nat' ? insideSubnetOf({network, prefix}).network : undefined
   const at = (offset: number) => intToIp(network + offset)
+  const inAt = (offset: number) => intToIp(insideNet! + offset)
   const stateDir = stateDirOf(o.name)
+  const bridge = bridgeName(o.name)
   const host = (name: string, role: LabRole, offset: number, priority?: number): LabHostPlan => ({
     name,
     role,
-    address: at(offset),
+    address: role === 'real_server' && insideNet !== undefined ? inAt(offset) : at(offset),
     netns: `${netnsPrefix(o.name)}${name}`,
     veth: vethName(o.name, name),
     dir: join(stateDir, 'hosts', name),
     ...(priority === undefined ? {} : {priority}),
+    bridge: role === 'real_server' && insideNet !== undefined ? insideBridgeName(o.name) : bridge,
   })
   const hosts: LabHostPlan[] = [host('client', 'client', CLIENT_OFFSET)]
-  for (let i = 0; i < o.directors; i++) hosts.push(host(`lb${i + 1}`, 'director', DIRECTOR_OFFSETS[i], 101 - i))
+  for (let i = 0; i < o.directors; i++) {
+    const d = host(`lb${i + 1}`, 'director', DIRECTOR_OFFSETS[i], 101 - i)
+    if (topology !== 'namespaces') {
+      const nic = (n: number, br: string, address: string) => ({tap: tapName(o.name, d.name, n), bridge: br, mac: macOf(o.name, `${d.name}/eth${n}`), guestIf: `eth${n}`, address})
+      d.vm = {taps: [nic(0, bridge, d.address)]}
+      if (insideNet !== undefined) d.vm.taps.push(nic(1, insideBridgeName(o.name), inAt(DIRECTOR_OFFSETS[i])))
+    }
+    hosts.push(d)
+  }
   for (let i = 0; i < o.realServers; i++) hosts.push(host(`web${i + 1}`, 'real_server', REAL_SERVER_OFFSETS[i]))
   return {
     name: o.name,
     subnet: `${intToIp(network)}/${prefix}`,
     prefix,
     gateway: at(1),
-    bridge: bridgeName(o.name),
+    bridge,
     stateDir,
     vips: [`${at(VIP_OFFSETS[0])}/${prefix}`],
     vrid: vridOf(o.name),
     hosts,
     inventoryPath: resolve(o.inventoryDir, `${o.name}.yaml`),
+    topology,
+    ...(insideNet === undefined
+      ? {}
+      : {inside: {subnet: `${intToIp(insideNet)}/${prefix}`, bridge: insideBridgeName(o.name), gateway: inAt(1), dip: inAt(VIP_OFFSETS[0])}}),
   }
 }
 

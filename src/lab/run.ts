@@ -13,9 +13,9 @@ export interface RunResult {
 
 // Programs run with an argv array, never through a shell: the only shell strings the lab builds are the host init
 // scripts, and those go through sh.ts's quote().
-export function run(argv: string[], opts: {input?: string; timeoutMs?: number} = {}): Promise<RunResult> {
+export function run(argv: string[], opts: {input?: string; timeoutMs?: number; cwd?: string} = {}): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(argv[0], argv.slice(1), {stdio: ['pipe', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 30_000})
+    const child = spawn(argv[0], argv.slice(1), {stdio: ['pipe', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 30_000, cwd: opts.cwd})
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
@@ -27,7 +27,7 @@ export function run(argv: string[], opts: {input?: string; timeoutMs?: number} =
   })
 }
 
-export async function runOk(argv: string[], opts: {input?: string; timeoutMs?: number} = {}): Promise<string> {
+export async function runOk(argv: string[], opts: {input?: string; timeoutMs?: number; cwd?: string} = {}): Promise<string> {
   const r = await run(argv, opts)
   if (r.code !== 0) throw new LabError(`\`${argv.join(' ')}\` failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`)
   return r.stdout

@@ -4,7 +4,7 @@ import {dirname, join} from 'node:path'
 import {PRIVATE_DIRS, hostKeyPath} from './host.js'
 import {listNetns} from './network.js'
 import {identityFileOf, inventoryMarker, knownHostsOf, renderInventory, renderKnownHosts, statsPassOf, vrrpPassOf} from './inventory.js'
-import {type LabHostPlan, type LabPlan, labRoot} from './plan.js'
+import {type LabHostPlan, type LabPlan, type LabTopology, labRoot} from './plan.js'
 import {LabError, runOk} from './run.js'
 
 /** What `lab up` recorded, so `down`/`status`/`ssh` work from any directory and a later `up` keeps the lab's shape. */
@@ -17,6 +17,8 @@ export interface LabState {
   bridge: string
   inventoryPath: string
   hosts: Array<Pick<LabHostPlan, 'name' | 'role' | 'address' | 'netns' | 'veth'>>
+  /** Absent in labs written before VMs existed: namespaces. */
+  topology?: LabTopology
 }
 
 const statePath = (stateDir: string) => join(stateDir, 'lab.json')
@@ -39,6 +41,7 @@ export async function writeState(plan: LabPlan, directors: number, realServers: 
     bridge: plan.bridge,
     inventoryPath: plan.inventoryPath,
     hosts: plan.hosts.map(({name, role, address, netns, veth}) => ({name, role, address, netns, veth})),
+    ...(plan.topology === 'namespaces' ? {} : {topology: plan.topology}),
   }
   await atomicWrite(statePath(plan.stateDir), JSON.stringify(state, null, 2) + '\n', 0o600)
 }

@@ -5,6 +5,7 @@ import {findInit, listLinks, listNetns, pidsByNetns} from './network.js'
 import {type LabPlan, type LabRole, ipToInt, makePlan, netnsPrefix, stateDirOf} from './plan.js'
 import {mapLimit, run} from './run.js'
 import {type LabState, readState} from './state.js'
+import {type VmHostStatus, lvsInventoryPath, vmHostStatus} from './vm/index.js'
 
 export interface LabHostStatus {
   name: string
@@ -20,8 +21,10 @@ export interface LabHostStatus {
   sshd: boolean
   /** Real servers only: the HTTP service listens on port 80. */
   http?: boolean
-  /** IPv4 addresses on the host's eth0 (its own, plus any VIP it holds). */
+  /** IPv4 addresses on the host's eth0 (its own, plus any VIP it holds); a VM's on all its NICs. */
   addresses: string[]
+  /** Directors of the LVS topologies: the host is a QEMU VM (initPid is QEMU's pid). */
+  vm?: VmHostStatus['vm']
 }
 
 export interface LabStatus {
@@ -31,6 +34,11 @@ export interface LabStatus {
   /** Every host runs and answers on its ports. */
   up: boolean
   subnet?: string
+  topology?: LabPlan['topology']
+  /** lvs-nat: the real servers' network and bridge. */
+  inside?: LabPlan['inside']
+  /** LVS topologies: the LVS inventory (NAME-dr.yaml / NAME-nat.yaml). */
+  lvsInventory?: string
   bridge?: string
   controllerAddress?: string
   stateDir: string
@@ -49,6 +57,7 @@ export function planFromState(state: LabState): LabPlan {
     realServers: state.realServers,
     subnet: state.subnet,
     inventoryDir: dirname(state.inventoryPath),
+    topology: state.topology,
   })
 }
 
@@ -69,12 +78,16 @@ export async function statusOf(plan: LabPlan): Promise<LabStatus> {
   const bridge = links.find((l) => l.ifname === plan.bridge)
   const bridged = bridge?.up === true && bridge.addresses.includes(`${plan.gateway}/${plan.prefix}`)
   const hosts = await mapLimit(plan.hosts, 32, async (h): Promise<LabHostStatus> => {
+    if (h.vm) {
+      const v = await vmHostStatus(plan.name, h, links)
+      return {name: h.name, role: h.role, address: h.address, netns: '', veth: '', ...v}
+    }
     const running = nsNow.has(h.netns)
     const hostPids = pids.get(h.netns) ?? []
     const initPid = running ? ((await findInit(hostPids)) ?? null) : null
     // Read from the host's /proc/PID/net/tcp, not probed: status sends no packet and leaves no line in sshd's log.
     const veth = links.find((l) => l.ifname === h.veth)
-    const wired = bridged && veth?.master === plan.bridge && veth.up
+    const wired = bridged && veth?.master === h.bridge && veth.up
     const probe = async (port: number) => wired && initPid !== null && (await listening(initPid, [port]))
     const addresses = running ? await eth0Addresses(h.netns) : []
     return {
@@ -96,6 +109,8 @@ export async function statusOf(plan: LabPlan): Promise<LabStatus> {
     exists: true,
     up,
     subnet: plan.subnet,
+    ...(plan.topology === 'namespaces' ? {} : {topology: plan.topology, lvsInventory: lvsInventoryPath(plan.inventoryPath, plan.topology)}),
+    ...(plan.inside ? {inside: plan.inside} : {}),
     bridge: plan.bridge,
     controllerAddress: plan.gateway,
     stateDir: plan.stateDir,
@@ -115,8 +130,8 @@ async function eth0Addresses(netns: string): Promise<string[]> {
 }
 
 function vipHolders(plan: LabPlan, hosts: readonly LabHostStatus[]): LabStatus['vips'] {
-  const own = new Set(plan.hosts.map((h) => h.address))
-  const vips = new Map<string, string[]>(plan.vips.map((v) => [v.split('/')[0], []]))
+  const own = new Set(plan.hosts.flatMap((h) => [h.address, ...(h.vm?.taps.map((t) => t.address) ?? [])]))
+  const vips = new Map<string, string[]>([...plan.vips, ...(plan.inside ? [plan.inside.dip] : [])].map((v) => [v.split('/')[0], []]))
   // A second instance's VIP (.101), or anything a test added, shows up too once a director holds it.
   for (const h of hosts.filter((x) => x.role === 'director')) {
     for (const a of h.addresses) {

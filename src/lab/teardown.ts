@@ -4,6 +4,7 @@ import {findInit, ipBatch, listLinks, listNetns, pidsByNetns, processesWithArg} 
 import {bridgeName, linkAlias, linkTag, netnsPrefix, stateDirOf, vethName} from './plan.js'
 import {LabError, run, sleep} from './run.js'
 import {type LabState, readState, removeInventory} from './state.js'
+import {lvsInventoryPath, teardownVms} from './vm/index.js'
 
 export interface HostTarget {
   /** Empty for a veth found without its namespace. */
@@ -111,20 +112,28 @@ export async function teardownLab(name: string, opts: {inventoryDir?: string} = 
   const stateDir = stateDirOf(name)
   const state = await readState(stateDir)
   const {hosts, bridge} = await discoverLab(name, state)
-  const killed = await teardownHosts(hosts)
+  // The state lists the VM directors' namespace names too, which never existed.
+  const nsBefore = new Set(await listNetns())
+  // VMs (LVS topologies) first: their TAPs hang on the bridges deleted below.
+  const vms = await teardownVms(name)
+  const killed = (await teardownHosts(hosts)) + vms.killed
   if (bridge) await run(['ip', 'link', 'del', bridge])
   await unmountUnder(stateDir)
   const removedFiles: string[] = []
   const inventory = state?.inventoryPath ?? resolve(opts.inventoryDir ?? 'inventories', `${name}.yaml`)
   if (await removeInventory(inventory, name)) removedFiles.push(inventory)
+  for (const topology of ['lvs-dr', 'lvs-nat'] as const) {
+    const lvs = lvsInventoryPath(inventory, topology)!
+    if (await removeInventory(lvs, name)) removedFiles.push(lvs)
+  }
   const hadDir = await access(stateDir).then(() => true, () => false)
   await rm(stateDir, {recursive: true, force: true})
   if (hadDir) removedFiles.push(stateDir)
   return {
     name,
-    existed: hosts.length > 0 || bridge !== undefined || removedFiles.length > 0,
-    namespaces: hosts.map((h) => h.netns).filter(Boolean),
-    links: [...hosts.map((h) => h.veth), ...(bridge ? [bridge] : [])],
+    existed: hosts.length > 0 || bridge !== undefined || removedFiles.length > 0 || vms.killed > 0 || vms.links.length > 0,
+    namespaces: hosts.map((h) => h.netns).filter((n) => n && nsBefore.has(n)),
+    links: [...hosts.map((h) => h.veth), ...vms.links, ...(bridge ? [bridge] : [])],
     processesKilled: killed,
     removedFiles,
     elapsedMs: Date.now() - started,

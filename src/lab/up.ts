@@ -1,13 +1,14 @@
 import {access, rm} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import {type Launched, checkStateDirVisible, hostKeyPath, hostPorts, initScriptPath, launchHost, listening, prepareHost, tailLog, tcpProbe} from './host.js'
-import {checkSubnetFree, createHostLinks, ensureBridge, findInit, listLinks, listNetns, pidsByNetns} from './network.js'
-import {DEFAULT_DIRECTORS, DEFAULT_REAL_SERVERS, DEFAULT_SUBNET, type LabHostPlan, type LabPlan, checkLabName, makePlan, netnsPrefix, stateDirOf} from './plan.js'
+import {type Segment, checkSubnetFree, createHostLinks, ensureBridge, findInit, listLinks, listNetns, pidsByNetns} from './network.js'
+import {DEFAULT_DIRECTORS, DEFAULT_REAL_SERVERS, DEFAULT_SUBNET, type LabHostPlan, type LabPlan, type LabTopology, checkLabName, makePlan, netnsPrefix, stateDirOf} from './plan.js'
 import {checkPrereqs} from './prereqs.js'
 import {LabError, mapLimit, sleep} from './run.js'
 import {cleanupMachine, ensureLabFiles, ensureMountpoints, readState, removeInventory, withLock, writeClientFiles, writeState} from './state.js'
 import {type LabStatus, statusOf} from './status.js'
 import {discoverLab, teardownHosts, teardownLab} from './teardown.js'
+import {checkVmPrereqs, startVms, waitVmsReady, writeLvsInventory} from './vm/index.js'
 
 export interface LabUpOptions {
   name?: string
@@ -16,6 +17,8 @@ export interface LabUpOptions {
   realServers?: number
   subnet?: string
   inventoryDir?: string
+  /** Unset: the running lab's, else namespaces. lvs-dr / lvs-nat run the directors as QEMU VMs (src/lab/vm). */
+  topology?: LabTopology
   /** Progress lines for a human (the command prints them); the result carries everything else. */
   log?: (line: string) => void
 }
@@ -28,6 +31,9 @@ export interface LabUpResult extends LabStatus {
   repaired: string[]
   kept: string[]
   removed: string[]
+  /** LVS topologies: the LVS inventory written beside the HAProxy one, and each (re)booted VM's boot time. */
+  lvsInventory?: string
+  vmBootMs?: Record<string, number>
 }
 
 // Forks per batch of hosts (ssh-keygen, the inits): enough to use both cores, few enough not to thrash.
@@ -68,19 +74,23 @@ async function upLocked(name: string, o: LabUpOptions, clock: Clock): Promise<La
     realServers: o.realServers ?? state?.realServers ?? DEFAULT_REAL_SERVERS,
     subnet: o.subnet ?? state?.subnet ?? DEFAULT_SUBNET,
     inventoryDir: o.inventoryDir ?? (state ? dirname(state.inventoryPath) : 'inventories'),
+    topology: o.topology ?? state?.topology ?? 'namespaces',
   })
   checkStateDirVisible(plan.stateDir)
+  if (plan.topology !== 'namespaces') checkVmPrereqs()
   const removed: string[] = []
   // Another subnet means other addresses on every host and the bridge: rebuild rather than patch.
   const bridgeNow = (await listLinks()).find((l) => l.ifname === plan.bridge)
   const wrongBridge = bridgeNow !== undefined && bridgeNow.addresses.some((a) => a !== `${plan.gateway}/${plan.prefix}`)
-  if ((state && state.subnet !== plan.subnet) || wrongBridge) {
-    log(`subnet changed to ${plan.subnet}: removing the old lab first`)
+  if ((state && state.subnet !== plan.subnet) || wrongBridge || (state && (state.topology ?? 'namespaces') !== plan.topology)) {
+    log(`subnet or topology changed (${plan.subnet}, ${plan.topology}): removing the old lab first`)
     removed.push(...(await teardownLab(name)).namespaces)
   } else if (state && state.inventoryPath !== plan.inventoryPath) {
     await removeInventory(state.inventoryPath, name)
   }
   await checkSubnetFree(plan)
+  const inside: Segment | undefined = plan.inside && {subnet: plan.inside.subnet, bridge: plan.inside.bridge, gateway: plan.inside.gateway, what: 'inside-bridge'}
+  if (inside) await checkSubnetFree(plan, inside)
   await ensureLabFiles(plan)
   await ensureMountpoints()
   // Written before anything is built, so a crash half-way leaves a lab that `lab down` knows how to remove.
@@ -88,6 +98,10 @@ async function upLocked(name: string, o: LabUpOptions, clock: Clock): Promise<La
 
   removed.push(...(await removeUnplanned(plan)))
   await ensureBridge(plan, await listLinks())
+  if (inside) await ensureBridge(plan, await listLinks(), inside)
+  // VMs first: they take seconds to boot, the namespaces build meanwhile.
+  const vms = await startVms(plan, log)
+  removed.push(...vms.removed)
   const verdicts = await inspectHosts(plan)
   clock.mark('inspect')
   const withVerdict = (v: Verdict) => plan.hosts.filter((h) => verdicts.get(h.name) === v)
@@ -101,8 +115,10 @@ async function upLocked(name: string, o: LabUpOptions, clock: Clock): Promise<La
   const launched = toBuild.map((h) => launchHost(plan, h))
   clock.mark('build')
   await waitReady(launched, 10_000 + 200 * toBuild.length)
+  const vmBootMs = await waitVmsReady(vms.launched, 90_000 + 15_000 * vms.launched.length)
   clock.mark('ready')
   await writeClientFiles(plan)
+  const lvsInventory = await writeLvsInventory(plan)
   const status = await statusOf(plan)
   clock.mark('status')
   const names = (hosts: LabHostPlan[]) => hosts.map((h) => h.name)
@@ -110,10 +126,11 @@ async function upLocked(name: string, o: LabUpOptions, clock: Clock): Promise<La
     ...status,
     elapsedMs: clock.elapsed(),
     phasesMs: clock.phasesMs,
-    created: names(withVerdict('create')),
-    repaired: names(toRepair),
-    kept: names(withVerdict('keep')),
+    created: [...names(withVerdict('create')), ...vms.created],
+    repaired: [...names(toRepair), ...vms.repaired],
+    kept: [...names(withVerdict('keep')), ...vms.kept],
     removed,
+    ...(lvsInventory ? {lvsInventory, vmBootMs: Object.fromEntries(vmBootMs)} : {}),
   }
 }
 
@@ -121,7 +138,7 @@ const countRole = (plan: LabPlan, role: LabHostPlan['role']) => plan.hosts.filte
 
 /** Hosts of this lab that the plan no longer has (fewer real servers than last time, a crashed earlier build). */
 async function removeUnplanned(plan: LabPlan): Promise<string[]> {
-  const planned = new Set(plan.hosts.flatMap((h) => [h.netns, h.veth]))
+  const planned = new Set(plan.hosts.filter((h) => !h.vm).flatMap((h) => [h.netns, h.veth]))
   const {hosts} = await discoverLab(plan.name)
   const extra = hosts.filter((t) => !planned.has(t.netns || t.veth))
   await teardownHosts(extra)
@@ -139,17 +156,19 @@ type Verdict = 'keep' | 'repair' | 'create'
 async function inspectHosts(plan: LabPlan): Promise<Map<string, Verdict>> {
   const [nsNow, links] = await Promise.all([listNetns().then((l) => new Set(l)), listLinks()])
   const pids = await pidsByNetns(plan.hosts.map((h) => h.netns))
-  const verdicts = await mapLimit(plan.hosts, 64, async (h): Promise<Verdict> => {
+  // VMs are judged by startVms; they get no verdict here, so withVerdict() never lists them.
+  const hosts = plan.hosts.filter((h) => !h.vm)
+  const verdicts = await mapLimit(hosts, 64, async (h): Promise<Verdict> => {
     const link = links.find((l) => l.ifname === h.veth)
     if (!nsNow.has(h.netns)) return link ? 'repair' : 'create'
-    if (!link || link.master !== plan.bridge || !link.up) return 'repair'
+    if (!link || link.master !== h.bridge || !link.up) return 'repair'
     if ((await findInit(pids.get(h.netns) ?? [])) === undefined) return 'repair'
     // A host whose state directory was deleted under it still runs, but with keys and binds that no longer exist.
     if (!(await access(hostKeyPath(h)).then(() => true, () => false))) return 'repair'
     for (const port of hostPorts(h)) if (!(await tcpProbe(h.address, port, 300))) return 'repair'
     return 'keep'
   })
-  return new Map(plan.hosts.map((h, i) => [h.name, verdicts[i]]))
+  return new Map(hosts.map((h, i) => [h.name, verdicts[i]]))
 }
 
 /**

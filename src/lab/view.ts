@@ -20,7 +20,8 @@ export function formatStatus(s: LabStatus): string[] {
   if (s.hosts.length === 0) return [`Lab "${s.name}" has leftovers but no state (${s.stateDir}); remove them with: lbctl lab down --name ${s.name}`]
   const rows = [['HOST', 'ROLE', 'ADDRESS', 'NETNS', 'INIT PID', 'SSHD', 'HTTP']]
   for (const h of s.hosts) {
-    rows.push([h.name, h.role.replace('_', ' '), h.address, h.netns, h.initPid === null ? '-' : String(h.initPid), h.sshd ? 'up' : 'DOWN',
+    const where = h.vm ? `QEMU VM${h.vm.rssMiB === null ? '' : ` (RSS ${h.vm.rssMiB} MiB)`}` : h.netns
+    rows.push([h.name, h.role.replace('_', ' '), h.address, where, h.initPid === null ? '-' : String(h.initPid), h.sshd ? 'up' : 'DOWN',
       h.http === undefined ? '' : h.http ? 'up' : 'DOWN'])
   }
   const lines = [...pad(rows), '']
@@ -28,9 +29,12 @@ export function formatStatus(s: LabStatus): string[] {
     const who = v.holders.length === 0 ? 'no director (keepalived not running?)' : v.holders.join(', ')
     lines.push(`VIP ${v.address}: ${who}${v.holders.length > 1 ? '  <- SPLIT BRAIN' : ''}`)
   }
+  if (s.topology) lines.push(`Topology:    ${s.topology} (directors are QEMU VMs with IPVS; INIT PID is QEMU's)`)
+  if (s.inside) lines.push(`Inside:      ${s.inside.subnet} on bridge ${s.inside.bridge}, controller ${s.inside.gateway}, DIP ${s.inside.dip}`)
   lines.push(
     `Controller ${s.controllerAddress} on bridge ${s.bridge} (subnet ${s.subnet})`,
     `Inventory:   ${shortPath(s.inventory!)}`,
+    ...(s.lvsInventory ? [`LVS:         ${shortPath(s.lvsInventory)}`] : []),
     `Known hosts: ${s.knownHosts}`,
     `Lab key:     ${s.identityFile}`,
   )
@@ -48,13 +52,17 @@ export function formatUp(r: LabUpResult): string[] {
   // lbctl finds inventories/NAME.yaml by NAME when run from the directory above it.
   const ref = r.inventory === join(process.cwd(), 'inventories', `${r.name}.yaml`) ? r.name : shortPath(r.inventory!)
   const firstDirector = r.hosts.find((h) => h.role === 'director')?.name ?? 'lb1'
+  const lvs = r.lvsInventory ? shortPath(r.lvsInventory).replace(/^inventories\/(.*)\.yaml$/, '$1') : undefined
+  const boots = Object.entries(r.vmBootMs ?? {}).map(([h, ms]) => `${h} ${(ms / 1000).toFixed(1)} s`)
   return [
     `Lab "${r.name}" is ${r.up ? 'up' : 'NOT fully up'}: ${r.hosts.length} hosts (${what}) in ${(r.elapsedMs / 1000).toFixed(2)} s`,
     ...formatStatus(r),
+    ...(boots.length ? [`VM boot (QEMU start to sshd answering): ${boots.join(', ')}`] : []),
     '',
     'Next:',
     ...pad([
       [`lbctl validate ${ref}`, '# check the generated inventory'],
+      ...(lvs ? [[`lbctl deploy ${lvs}`, `# keepalived programs IPVS on the VM directors (${r.topology})`]] : []),
       [`lbctl deploy ${ref}`, '# keepalived + HAProxy on the directors, over SSH'],
       [`lbctl lab ssh ${firstDirector}${nameFlag}`, '# a root shell on a director'],
       [`lbctl lab status${nameFlag}`, '# which director holds the VIP'],

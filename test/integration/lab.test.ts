@@ -12,6 +12,8 @@ import {parse as parseYaml} from 'yaml'
 import {labDown, labExec, labSshArgv, labStatus, labUp, LabError, type LabStatus} from '../../src/lab/index.js'
 import {bridgeName, linkTag, stateDirOf} from '../../src/lab/plan.js'
 import {run, sleep, type RunResult} from '../../src/lab/run.js'
+import {loadInventory} from '../../src/inventory/index.js'
+import {renderHost} from '../../src/render/index.js'
 
 const LAB = 'itlab'
 const SUBNET = '198.18.20.0/24'
@@ -156,52 +158,16 @@ describe('lbctl lab', {skip, timeout: 120_000}, () => {
     assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(stateDirOf(LAB)))
   })
 
-  test('keepalived + HAProxy by hand: the VIP sits on exactly one director, and moves when its HAProxy dies', async () => {
+  test('keepalived + HAProxy started by hand with the lab-rendered configs: the VIP sits on exactly one director, and moves when its HAProxy dies', async () => {
     const vip = at(100)
-    // chk_haproxy is `killall -0 haproxy`: it only works because each director sees its own processes alone.
-    // `keepalived -t` fails (exit 6) on a vrrp_script without script security.
-    const keepalived = (prio: number) => `global_defs {
-  enable_script_security
-  script_user root
-}
-vrrp_script chk_haproxy {
-  script "/usr/bin/killall -0 haproxy"
-  interval 1
-  weight -20
-  fall 2
-  rise 1
-}
-vrrp_instance VI_1 {
-  state BACKUP
-  interface eth0
-  virtual_router_id 51
-  priority ${prio}
-  advert_int 1
-  virtual_ipaddress {
-    ${vip}/24
-  }
-  track_script {
-    chk_haproxy
-  }
-}
-`
-    const haproxy = `defaults
-  mode http
-  timeout connect 2s
-  timeout client 10s
-  timeout server 10s
-frontend web
-  bind :80
-  option forwardfor
-  default_backend web
-backend web
-  balance roundrobin
-  option httpchk GET /health
-${[21, 22, 23].map((n, i) => `  server web${i + 1} ${at(n)}:80 check inter 500`).join('\n')}
-`
-    for (const [host, prio] of [['lb1', 101], ['lb2', 100]] as const) {
-      await sshOk(host, 'cat > /etc/keepalived/keepalived.conf', keepalived(prio))
-      await sshOk(host, 'cat > /etc/haproxy/haproxy.cfg', haproxy)
+    // The files lbctl renders for this lab inventory, put in place and started by hand (no deploy engine): the lab
+    // is checked against the real configs. chk_haproxy is `killall -0 haproxy`: it only works because each director
+    // sees its own processes alone.
+    const {cluster} = loadInventory(inventory)
+    for (const host of ['lb1', 'lb2']) {
+      for (const f of renderHost(cluster, host).filter((f) => f.kind === 'keepalived' || f.kind === 'haproxy')) {
+        await sshOk(host, `cat > ${f.path}`, f.content)
+      }
       await sshOk(host, 'keepalived -t -f /etc/keepalived/keepalived.conf && haproxy -c -q -f /etc/haproxy/haproxy.cfg')
       await sshOk(host, 'haproxy -W -D -p /run/haproxy.pid -f /etc/haproxy/haproxy.cfg 2>/dev/null')
       await sshOk(host, 'keepalived -f /etc/keepalived/keepalived.conf -p /run/keepalived.pid -r /run/vrrp.pid -c /run/checkers.pid')

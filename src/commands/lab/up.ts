@@ -1,5 +1,5 @@
 import {Command, Flags} from '@oclif/core'
-import {DEFAULT_DIRECTORS, DEFAULT_REAL_SERVERS, DEFAULT_SUBNET, LabError, type LabUpResult, labUp} from '../../lab/index.js'
+import {DEFAULT_DIRECTORS, DEFAULT_REAL_SERVERS, DEFAULT_SUBNET, LabError, type LabTopology, type LabUpResult, TOPOLOGIES, labUp} from '../../lab/index.js'
 import {formatUp} from '../../lab/view.js'
 
 export default class LabUp extends Command {
@@ -10,6 +10,8 @@ export default class LabUp extends Command {
     '<%= config.bin %> lab up --real-servers 5',
     '<%= config.bin %> lab up --name lab2 --subnet 198.18.1.0/24',
     '<%= config.bin %> lab up --json',
+    '<%= config.bin %> lab up --topology lvs-dr   # directors as QEMU VMs with real IPVS; also writes inventories/lab-dr.yaml',
+    '<%= config.bin %> lab up --name nat --subnet 198.18.2.0/24 --topology lvs-nat',
   ]
 
   static enableJsonFlag = true
@@ -20,6 +22,10 @@ export default class LabUp extends Command {
     'real-servers': Flags.integer({description: `Real servers (HTTP on port 80). Default: the lab's current count, else ${DEFAULT_REAL_SERVERS}.`, min: 0}),
     subnet: Flags.string({description: `IPv4 network of the lab bridge, /16 to /24. Default: the lab's current one, else ${DEFAULT_SUBNET}.`}),
     'inventory-dir': Flags.string({description: 'Where to write NAME.yaml. Default: the lab\'s current one, else ./inventories.'}),
+    topology: Flags.string({
+      options: [...TOPOLOGIES],
+      description: 'namespaces: every host a namespace. lvs-dr / lvs-nat: the directors are QEMU VMs with their own kernel and real IPVS, and NAME-dr.yaml / NAME-nat.yaml is written too (lvs-nat puts the real servers on an inside bridge behind the DIP). Default: the lab\'s current one, else namespaces. See docs/lvs-lab.md.',
+    }),
   }
 
   async run(): Promise<LabUpResult> {
@@ -31,6 +37,7 @@ export default class LabUp extends Command {
         realServers: flags['real-servers'],
         subnet: flags.subnet,
         inventoryDir: flags['inventory-dir'],
+        topology: flags.topology as LabTopology | undefined,
         log: (line) => this.log(line),
       })
       for (const line of formatUp(result)) this.log(line)

@@ -1,0 +1,107 @@
+import {access, copyFile, mkdir, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {hostKeyPath} from '../host.js'
+import type {LabHostPlan, LabPlan} from '../plan.js'
+import {runOk} from '../run.js'
+import {cmd} from '../sh.js'
+import {GUEST_HOST_DIR} from './initramfs.js'
+
+// Files of a VM in its directory hosts/NAME on the machine, which the VM mounts read-write at GUEST_HOST_DIR.
+export const initScriptOf = (h: LabHostPlan) => join(h.dir, 'init.sh')
+export const consoleLogOf = (h: LabHostPlan) => join(h.dir, 'console.log')
+export const qemuLogOf = (h: LabHostPlan) => join(h.dir, 'qemu.log')
+export const statusFileOf = (h: LabHostPlan) => join(h.dir, 'status')
+const guest = (file: string) => `${GUEST_HOST_DIR}/${file}`
+
+const exists = (p: string) => access(p).then(() => true, () => false)
+
+/** Host key (kept across `lab up`, so known_hosts stays valid), the lab's authorized_keys, sshd_config, init.sh. */
+export async function prepareVm(plan: LabPlan, h: LabHostPlan): Promise<void> {
+  await mkdir(h.dir, {recursive: true, mode: 0o700})
+  if (!(await exists(hostKeyPath(h)))) {
+    await runOk(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `root@${h.name}.${plan.name}.lab`, '-f', hostKeyPath(h)])
+  }
+  // A copy inside the VM's own share: the state directory may sit where the VM mounts a tmpfs.
+  await copyFile(join(plan.stateDir, 'authorized_keys'), join(h.dir, 'authorized_keys'))
+  await writeFile(join(h.dir, 'sshd_config'), vmSshdConfig(plan, h), {mode: 0o600})
+  await writeFile(initScriptOf(h), vmInitScript(plan, h), {mode: 0o700})
+}
+
+export function vmSshdConfig(plan: LabPlan, h: LabHostPlan): string {
+  return [
+    `# sshd of lab VM ${h.name} (lab ${plan.name}); rewritten by every \`lbctl lab up\`. Paths are inside the VM.`,
+    `ListenAddress ${h.address}:22`,
+    `HostKey ${guest('ssh_host_ed25519_key')}`,
+    'PidFile /run/sshd.pid',
+    `AuthorizedKeysFile ${guest('authorized_keys')}`,
+    'PermitRootLogin prohibit-password',
+    'PubkeyAuthentication yes',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'UsePAM no',
+    'UseDNS no',
+    'PrintMotd no',
+    'PrintLastLog no',
+    // The default sntrup761x25519 exchange costs ≈ 0.3 s more per connection on an emulated (TCG) CPU.
+    'KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256',
+    'AcceptEnv LANG LC_*',
+    'Subsystem sftp internal-sftp',
+    'MaxSessions 64',
+    'MaxStartups 100:30:200',
+    '',
+  ].join('\n')
+}
+
+/**
+ * Stage 2, run by tini (PID 1) after stage 1 switched to the overlay root. The directories lbctl manages and root's
+ * home start empty, as on a fresh host (the machine's /root may source pyenv & co: seconds per ssh command under
+ * TCG); /etc/keepalived, /etc/haproxy, /etc/sysctl.d start as the machine's (package defaults) and are copied on
+ * write by the overlay. NICs are named by MAC: the kernel's probe order is not the -device order.
+ */
+export function vmInitScript(plan: LabPlan, h: LabHostPlan): string {
+  const taps = h.vm!.taps
+  const lines = [
+    `# Init of lab VM ${h.name} (lab ${plan.name}), run by tini as PID 1's child; rewritten by \`lbctl lab up\`.`,
+    'set -e',
+    'mkdir -p /dev/pts /dev/shm',
+    'mount -t devpts -o gid=5,mode=0620,ptmxmode=0666 devpts /dev/pts',
+    'mount -t tmpfs -o nosuid,nodev tmpfs /dev/shm',
+  ]
+  for (const [dir, mode] of [['/tmp', '1777'], ['/root', '0700'], ['/etc/lbctl', '0755'], ['/var/lib/lbctl', '0755']]) {
+    lines.push(cmd`mkdir -p ${dir}`, cmd`mount -t tmpfs -o ${`mode=${mode}`} tmpfs ${dir}`)
+  }
+  lines.push(
+    'for f in bashrc profile; do [ ! -f /usr/share/base-files/dot.$f ] || cp /usr/share/base-files/dot.$f /root/.$f; done',
+    'mkdir -p /run/sshd /run/haproxy /run/lock /run/lbctl && chmod 1777 /run/lock',
+    cmd`hostname ${h.name}`,
+    'ip link set lo up',
+    'for n in /sys/class/net/*; do',
+    '  case "$(cat "$n/address")" in',
+    ...taps.map((t, i) => cmd`    ${t.mac}) ip link set dev "\${n##*/}" name ${`lbtmp${i}`} ;;`),
+    '  esac',
+    'done',
+  )
+  for (const [i, t] of taps.entries()) {
+    lines.push(
+      cmd`ip link set dev ${`lbtmp${i}`} name ${t.guestIf}`,
+      cmd`ip addr replace ${`${t.address}/${plan.prefix}`} dev ${t.guestIf}`,
+      cmd`ip link set ${t.guestIf} up`,
+    )
+  }
+  // The machine reads this file for `lab status` (addresses, listening sockets) instead of sending packets.
+  const status = guest('status')
+  lines.push(
+    '(',
+    '  while :; do',
+    // Builtins and the static busybox stage 1 left in /run: every exec of a dynamic binary costs tens of ms on the
+    // emulated CPU (with ip, cat, mv and sleep from the machine this loop took 17 % of the VM's CPU).
+    '    read -r up _ </proc/uptime; set -- /proc/[0-9]*',
+    cmd`    { echo "uptime $up"; echo "procs $#"; /run/busybox ip -4 -o addr show; while read -r l; do echo "$l"; done </proc/net/tcp; } >${`${status}.tmp`} 2>/dev/null && /run/busybox mv -f ${`${status}.tmp`} ${status}`,
+    '    /run/busybox sleep 2',
+    '  done',
+    ') </dev/null >/dev/null 2>&1 &',
+    cmd`exec /usr/sbin/sshd -D -e -f ${guest('sshd_config')}`,
+    '',
+  )
+  return lines.join('\n')
+}
