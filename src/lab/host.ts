@@ -74,27 +74,32 @@ export async function prepareHost(plan: LabPlan, h: LabHostPlan): Promise<void> 
   }
 }
 
+/** sshd options every lab host shares, namespace or VM: key-only root logins, no PAM, room for many channels. */
+export const SSHD_COMMON = [
+  'PidFile /run/sshd.pid',
+  'PermitRootLogin prohibit-password',
+  'PubkeyAuthentication yes',
+  'PasswordAuthentication no',
+  'KbdInteractiveAuthentication no',
+  // PAM would run the machine's session stack (systemd-logind, motd) for a host that has neither.
+  'UsePAM no',
+  'UseDNS no',
+  'PrintMotd no',
+  'AcceptEnv LANG LC_*',
+  'Subsystem sftp internal-sftp',
+  // A deploy opens several channels per connection and many connections at once.
+  'MaxSessions 64',
+  'MaxStartups 100:30:200',
+]
+
 export function sshdConfig(plan: LabPlan, h: LabHostPlan): string {
   return [
     `# sshd of lab host ${h.name} (lab ${plan.name}); rewritten by every \`lbctl lab up\`.`,
     `ListenAddress ${h.address}:22`,
     `HostKey ${hostKeyPath(h)}`,
-    // Inside the host's private /run, so each host's sshd has its own.
-    'PidFile /run/sshd.pid',
+    // PidFile /run/sshd.pid is inside the host's private /run, so each host's sshd has its own.
     `AuthorizedKeysFile ${join(plan.stateDir, 'authorized_keys')}`,
-    'PermitRootLogin prohibit-password',
-    'PubkeyAuthentication yes',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    // PAM would run the machine's session stack (systemd-logind, motd) for a host that has neither.
-    'UsePAM no',
-    'UseDNS no',
-    'PrintMotd no',
-    'AcceptEnv LANG LC_*',
-    'Subsystem sftp internal-sftp',
-    // A deploy opens several channels per connection and many connections at once.
-    'MaxSessions 64',
-    'MaxStartups 100:30:200',
+    ...SSHD_COMMON,
     '',
   ].join('\n')
 }

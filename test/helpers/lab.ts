@@ -66,3 +66,14 @@ export async function snapshot(lab: TestLab, host: string): Promise<string> {
 export function freshDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix))
 }
+
+/** Polls `probe` until it returns a value, or fails after `timeoutMs` naming what it waited for. */
+export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await probe()
+    if (v !== undefined) return v
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, everyMs))
+  }
+}

@@ -12,6 +12,7 @@ import {parse as parseYaml} from 'yaml'
 import {labDown, labExec, labSshArgv, labStatus, labUp, LabError, type LabStatus} from '../../src/lab/index.js'
 import {bridgeName, linkTag, stateDirOf} from '../../src/lab/plan.js'
 import {run, sleep, type RunResult} from '../../src/lab/run.js'
+import {waitFor} from '../helpers/lab.js'
 import {loadInventory} from '../../src/inventory/index.js'
 import {renderHost} from '../../src/render/index.js'
 
@@ -33,16 +34,6 @@ async function sshOk(host: string, command: string, input?: string): Promise<str
   const r = await ssh(host, command, input)
   assert.equal(r.code, 0, `ssh ${host} ${command}: exit ${r.code}: ${r.stderr}`)
   return r.stdout
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await probe()
-    if (v !== undefined) return v
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(100)
-  }
 }
 
 /** Everything of a lab the machine could still hold after `lab down`. */

@@ -11,8 +11,9 @@ import {after, before, describe, test} from 'node:test'
 import {labDown, labExec, labStatus, labUp, loadPlan, type LabPlan} from '../../src/lab/index.js'
 import {wwwDir} from '../../src/lab/host.js'
 import {which} from '../../src/lab/prereqs.js'
-import {sleep} from '../../src/lab/run.js'
-import {freshDir, lbctl} from '../helpers/lab.js'
+import {freshDir, lbctl, waitFor as waitUntil} from '../helpers/lab.js'
+
+const waitFor = <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>) => waitUntil(what, timeoutMs, probe, 250)
 
 const skip =
   process.platform !== 'linux' || process.getuid?.() !== 0 ? 'needs root on Linux' : !which('qemu-system-x86_64') ? 'needs qemu-system-x86 (apt-get install -y qemu-system-x86)' : false
@@ -21,16 +22,6 @@ async function sh(lab: string, host: string, command: string, timeoutMs = 60_000
   const r = await labExec(lab, host, ['sh', '-c', command], {timeoutMs})
   assert.equal(r.code, 0, `${host}: ${command}: exit ${r.code}: ${r.stderr}`)
   return r.stdout
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await probe()
-    if (v !== undefined) return v
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(250)
-  }
 }
 
 /** `server=NAME` of each of n requests from the client, one connection each. */
@@ -109,7 +100,12 @@ describe('LVS lab: directors as QEMU VMs with real IPVS', {skip, timeout: 1_800_
         assert.ok(d.vm && d.vm.qemuPid === d.initPid && d.sshd, `${d.name} is a running VM with sshd`)
         assert.ok(readFileSync(s.knownHosts!, 'utf8').includes(`${d.address} ssh-ed25519 `))
       }
-      assert.deepEqual(await holder(LAB, VIP), ['lb1'])
+      // A VM's status file (what lab status reads) is refreshed every 2 s: right after the deploy it may lag.
+      const holders = await waitFor('the VIP in lab status', 10_000, async () => {
+        const h = await holder(LAB, VIP)
+        return h.length ? h : undefined
+      })
+      assert.deepEqual(holders, ['lb1'])
       const table = await sh(LAB, 'lb1', 'ipvsadm -Ln')
       assert.match(table, new RegExp(`TCP  ${VIP}:80 wrr`))
       assert.match(table, new RegExp(`TCP  ${STICKY}:80 rr persistent 300`))
@@ -180,7 +176,7 @@ describe('LVS lab: directors as QEMU VMs with real IPVS', {skip, timeout: 1_800_
       assert.equal(s.restored, true, 'the cluster is back as it was')
       assert.deepEqual(s.finalHolders, s.initialHolders)
       assert.match(await sh(LAB, 'lb2', 'ipvsadm -Ln'), new RegExp(`TCP  ${VIP}:80 wrr`), 'the backup holds the IPVS service it takes over')
-      assert.equal((await holder(LAB, VIP)).join(), 'lb1')
+      await waitFor('the VIP back on lb1 in lab status', 10_000, async () => ((await holder(LAB, VIP)).join() === 'lb1' ? true : undefined))
     })
   })
 

@@ -1,6 +1,6 @@
 import {access, copyFile, mkdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
-import {hostKeyPath} from '../host.js'
+import {hostKeyPath, SSHD_COMMON} from '../host.js'
 import type {LabHostPlan, LabPlan} from '../plan.js'
 import {runOk} from '../run.js'
 import {cmd} from '../sh.js'
@@ -32,22 +32,11 @@ export function vmSshdConfig(plan: LabPlan, h: LabHostPlan): string {
     `# sshd of lab VM ${h.name} (lab ${plan.name}); rewritten by every \`lbctl lab up\`. Paths are inside the VM.`,
     `ListenAddress ${h.address}:22`,
     `HostKey ${guest('ssh_host_ed25519_key')}`,
-    'PidFile /run/sshd.pid',
     `AuthorizedKeysFile ${guest('authorized_keys')}`,
-    'PermitRootLogin prohibit-password',
-    'PubkeyAuthentication yes',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    'UsePAM no',
-    'UseDNS no',
-    'PrintMotd no',
     'PrintLastLog no',
     // The default sntrup761x25519 exchange costs ≈ 0.3 s more per connection on an emulated (TCG) CPU.
     'KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256',
-    'AcceptEnv LANG LC_*',
-    'Subsystem sftp internal-sftp',
-    'MaxSessions 64',
-    'MaxStartups 100:30:200',
+    ...SSHD_COMMON,
     '',
   ].join('\n')
 }
