@@ -54,11 +54,13 @@ export function lbctl(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliR
   })
 }
 
-/** sha256 of every file lbctl manages or keeps on a host, plus the release list: "no byte changed" is equality. */
+/** sha256 of every file lbctl manages or keeps on a host, the release names and `current`: "no byte changed" is equality. */
 export async function snapshot(lab: TestLab, host: string): Promise<string> {
   const r = await lab.sh(
     host,
-    'for d in /etc/keepalived /etc/haproxy /etc/sysctl.d /etc/lbctl /var/lib/lbctl; do [ -d "$d" ] && find "$d" -type f -exec sha256sum {} + ; done | sort; ls -la /var/lib/lbctl/releases 2>/dev/null | sed 1d',
+    // Contents only: a refused run takes and gives back the lock (mkdir/rmdir in /var/lib/lbctl), which moves a
+    // directory's mtime but changes no file.
+    'for d in /etc/keepalived /etc/haproxy /etc/sysctl.d /etc/lbctl /var/lib/lbctl; do [ -d "$d" ] && find "$d" -type f -exec sha256sum {} + ; done | sort; ls -1 /var/lib/lbctl/releases 2>/dev/null; readlink /var/lib/lbctl/releases/current 2>/dev/null; true',
   )
   return r.stdout
 }
