@@ -1,11 +1,12 @@
-// POSIX shell quoting for the few strings the lab hands to /bin/sh (a host's init script).
-// Temporary: the lead will swap this for src/shell's quote()/cmd``, which follow the same contract.
+// The lab writes a few host-side shell scripts (a host's init.sh, a VM's stage-1/2 init) as strings. Quoting is
+// src/shell's quote(), the project's one rule for shell words. The template below stays string-valued and takes its
+// literal text cooked (unlike src/shell's cmd``), because those scripts are files, not remote commands, and use
+// escapes such as `\${n##*/}` for shell parameter expansions.
+import {quote as shellWord} from '../shell/index.js'
 
-/** One shell word: safe characters pass through, anything else is single-quoted ('\'' for embedded quotes). */
+/** One shell word (see src/shell). */
 export function quote(value: string | number): string {
-  const s = String(value)
-  if (s !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(s)) return s
-  return `'${s.replaceAll("'", `'\\''`)}'`
+  return shellWord(String(value))
 }
 
 /** Tagged template: every interpolated value becomes one quoted word; arrays become several. */
