@@ -1,7 +1,7 @@
 import {Command, Flags} from '@oclif/core'
 import {mkdirSync, writeFileSync, chmodSync} from 'node:fs'
 import {dirname, join} from 'node:path'
-import {redact} from '../render/secret-lines.js'
+import {holdsSecret, redact} from '../render/secret-lines.js'
 import {renderCluster} from '../render/index.js'
 import {inventoryArg, loadOrExit} from '../cli/inventory.js'
 
@@ -29,18 +29,17 @@ Printed output masks secrets (VRRP and stats passwords, anything from \${env:} o
     const {cluster} = loadOrExit(this, args.inventory, flags.json)
     const known = [...cluster.directors, ...cluster.realServers].map((h) => h.name)
     for (const h of flags.host ?? []) {
-      if (!known.includes(h)) this.error(`host "${h}" is not in inventory ${cluster.name} (hosts: ${known.join(', ')})`, {exit: 2})
+      if (!known.includes(h)) this.error(redact(`host "${h}" is not in inventory ${cluster.name} (hosts: ${known.join(', ')})`, cluster.secrets), {exit: 2})
     }
     const hosts = renderCluster(cluster).filter((h) => !flags.host || flags.host.includes(h.host))
     const show = (text: string) => (flags['show-secrets'] ? text : redact(text, cluster.secrets))
-    const holdsSecret = (text: string) => cluster.secrets.some((s) => text.includes(s))
 
     if (flags.out) {
       for (const {host, files} of hosts) {
         for (const f of files) {
           const target = join(flags.out, host, f.path)
           mkdirSync(dirname(target), {recursive: true})
-          const mode = holdsSecret(f.content) ? 0o600 : f.mode
+          const mode = holdsSecret(f.content, cluster.secrets) ? 0o600 : f.mode
           writeFileSync(target, f.content, {mode})
           chmodSync(target, mode)
         }

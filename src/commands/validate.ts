@@ -1,6 +1,7 @@
 import {Args, Command, Flags} from '@oclif/core'
 import {InventoryError, loadInventory, sortProblems, formatProblem, type Problem} from '../inventory/index.js'
 import {EXIT} from '../cli/inventory.js'
+import {redact} from '../render/secret-lines.js'
 
 interface Result {
   file: string
@@ -29,7 +30,8 @@ Every problem is reported at once with file:line:column, the field, what is wron
         const c = cluster
         const summary = `${c.directors.length} director(s), ${c.realServers.length} real server(s), ${c.instances.length} VRRP instance(s)` +
           (c.virtualServices.length ? `, ${c.virtualServices.length} LVS virtual service(s)` : '') + (c.haproxy ? ', HAProxy' : '')
-        return {file: ref, ok: true, cluster: c.name, summary, problems: [], warnings: sortProblems(warnings)}
+        // The name may come from ${env:…} or ${file:…}, and whatever does is a secret.
+        return {file: ref, ok: true, cluster: redact(c.name, c.secrets), summary, problems: [], warnings: sortProblems(warnings)}
       } catch (error) {
         if (error instanceof InventoryError) return {file: ref, ok: false, problems: sortProblems(error.problems), warnings: []}
         throw error

@@ -7,7 +7,7 @@ import {InventoryError, type Problem} from './problems.js'
 import {resolveCluster} from './resolve.js'
 import {inventory as inventorySchema, type RawInventory} from './schema/index.js'
 import {schemaProblems} from './schema-errors.js'
-import {interpolateSecrets} from './secrets.js'
+import {interpolateSecrets, literalSecrets, maskProblems} from './secrets.js'
 import {Source} from './source.js'
 
 export interface LoadOptions {
@@ -56,19 +56,23 @@ export function loadInventory(ref: string, opts: LoadOptions = {}): Loaded {
 export function loadInventoryText(text: string, file: string, opts: LoadOptions & {hash?: string} = {}): Loaded {
   const source = new Source(file, text)
   const syntax = source.syntaxProblems()
-  if (syntax.length > 0) throw new InventoryError(syntax)
+  if (syntax.length > 0) throw new InventoryError(maskProblems(syntax, literalSecretsIn(text)))
 
-  const plain = source.doc.toJS({maxAliasCount: 100}) as unknown
+  const plain = source.plain()
   if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
     throw new InventoryError([source.problem([], 'the inventory must be a YAML mapping', 'start with `name: CLUSTER` (see README, "Inventory")')])
   }
 
-  const {value, secrets, problems: secretProblems} = interpolateSecrets(plain, {env: opts.env ?? process.env, source})
+  const {value, secrets, problems: secretProblems, badPaths} = interpolateSecrets(plain, {env: opts.env ?? process.env, source})
+  // Every text an error can carry is masked: resolved ${…} values and passwords written into the file alike.
+  const fail = (problems: Problem[]): never => {
+    throw new InventoryError(maskProblems(problems, [...secrets, ...literalSecrets(value)]))
+  }
   const parsed = inventorySchema.safeParse(value, {reportInput: true})
   const problems = [...secretProblems]
   const hash = opts.hash ?? createHash('sha256').update(text).digest('hex')
   if (!parsed.success) {
-    problems.push(...schemaProblems(parsed.error.issues, inventorySchema, source, value))
+    problems.push(...schemaProblems(parsed.error.issues, inventorySchema, source, value).filter((p) => !badPaths.has(p.path)))
     // Still check references and the cluster as a whole when the broken entries can be set aside safely, so one
     // run reports everything (see checks/prune.ts for which entries qualify).
     const partial = pruneInvalid(value, parsed.error.issues)
@@ -77,13 +81,18 @@ export function loadInventoryText(text: string, file: string, opts: LoadOptions 
       const {cluster, problems: refProblems} = resolveCluster(rest.data, source, {hash, secrets})
       problems.push(...partial.keep([...refProblems, ...runClusterChecks(cluster, rest.data, source).errors]))
     }
-    throw new InventoryError(problems)
+    return fail(problems)
   }
 
   const raw: RawInventory = parsed.data
   const {cluster, problems: refProblems} = resolveCluster(raw, source, {hash, secrets})
   const checks = runClusterChecks(cluster, raw, source)
   problems.push(...refProblems, ...checks.errors)
-  if (problems.length > 0) throw new InventoryError(problems)
-  return {cluster, warnings: checks.warnings}
+  if (problems.length > 0) return fail(problems)
+  return {cluster, warnings: maskProblems(checks.warnings, cluster.secrets)}
+}
+
+/** Literal passwords of a file that could not be parsed as a whole: whatever the lines that hold them say. */
+function literalSecretsIn(text: string): string[] {
+  return [...text.matchAll(/^\s*(?:auth_pass|password)\s*:\s*(.*?)\s*$/gm)].map((m) => m[1]!.replace(/^(["'])(.*)\1$/, '$2')).filter((s) => s !== '' && !s.startsWith('${'))
 }

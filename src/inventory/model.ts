@@ -93,6 +93,8 @@ export interface VrrpInstance {
   name: string
   vrid: number
   vips: Vip[]
+  /** The segment's subnet when the inventory states it (`network`). */
+  network?: {address: string; prefix: number}
   advertInt: number
   version: 2 | 3
   authType?: 'PASS' | 'AH'

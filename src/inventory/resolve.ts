@@ -169,6 +169,7 @@ function resolveInstance(name: string, inst: RawVrrpInstance, directors: Directo
     name,
     vrid: inst.virtual_router_id,
     vips: inst.vips.map(parseVip),
+    network: inst.network ? {address: inst.network.split('/')[0]!, prefix: Number(inst.network.split('/')[1])} : undefined,
     advertInt: inst.advert_int ?? 1,
     version: inst.version ?? 2,
     authType: inst.auth_pass ? (inst.auth_type ?? 'PASS') : inst.auth_type,

@@ -11,7 +11,7 @@ type Issue = z.core.$ZodIssue
  * written in the file, so a secret pulled in from ${env:…} never appears in a message.
  */
 export function schemaProblems(issues: readonly Issue[], root: z.ZodType, source: Source, input: unknown): Problem[] {
-  const written = source.doc.toJS({maxAliasCount: 100}) as unknown
+  const written = source.plain()
   const out: Problem[] = []
   const misspelt: Array<{object: string; meant: string}> = []
   const push = (path: Path, message: string, hint: string | undefined, opts: {key?: boolean} = {}) => {
@@ -63,7 +63,9 @@ export function schemaProblems(issues: readonly Issue[], root: z.ZodType, source
       }
       default: {
         const {message, hint} = messageFor(issue, valueAt(input, path))
-        return push(path, `${message}${got(path)}`, hint)
+        // A grammar's message already names the offending word, and the excerpt shows the line.
+        const grammar = issue.code === 'custom' && (issue.params as {hint?: string} | undefined)?.hint !== undefined
+        return push(path, grammar ? message : `${message}${got(path)}`, hint)
       }
     }
   }
@@ -86,6 +88,9 @@ function typeHint(root: z.ZodType, path: Path, expected: string, value: unknown,
 /** Messages for checks that carry their own words (regex, refine, ranges): the schema's words, with a concrete fix. */
 function messageFor(issue: Issue, value?: unknown): {message: string; hint?: string} {
   if (issue.code === 'too_small' || issue.code === 'too_big') return rangeMessage(issue)
+  // The grammars of raw lines (grammar/*.ts) say themselves how to write the value.
+  const own = issue.code === 'custom' ? (issue.params as {hint?: string} | undefined)?.hint : undefined
+  if (own !== undefined) return {message: issue.message, hint: own}
   let message = issue.message.replace(/^Invalid input: /, '')
   if (issue.code === 'invalid_format' && issue.format === 'email') message = 'is not an email address'
   if (issue.code === 'invalid_format' && message.startsWith('Invalid string: must match pattern')) message = `does not match the pattern ${(issue as {pattern?: string}).pattern}`

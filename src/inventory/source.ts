@@ -1,29 +1,45 @@
 import {isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node} from 'yaml'
 import {formatPath, type Path, type Problem} from './problems.js'
+import {aliasesTooLarge, nestingTooDeep, type LimitHit} from './yaml-limits.js'
 
 /** A parsed inventory file that can say where any field path came from. */
 export class Source {
   readonly lineCounter = new LineCounter()
   readonly doc: Document.Parsed
+  private readonly lines: string[]
+  private readonly tooDeep: LimitHit | undefined
+  private plainValue: {value: unknown} | undefined
 
   constructor(readonly file: string, readonly text: string) {
+    this.lines = text.split(/\r?\n/)
+    // The YAML parser recurses: a file nested thousands of levels deep would exhaust its stack, so it is not parsed.
+    this.tooDeep = nestingTooDeep(text)
     // uniqueKeys: a key written twice is an error (the second silently winning hides mistakes).
-    this.doc = parseDocument(text, {lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: true, strict: true})
+    this.doc = this.tooDeep
+      ? parseDocument('{}', {lineCounter: new LineCounter()})
+      : parseDocument(text, {lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: true, strict: true})
+    if (this.tooDeep) {
+      this.lineCounter.addNewLine(0)
+      for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.lineCounter.addNewLine(i + 1)
+    }
   }
 
-  /** Syntax errors from the YAML parser, as problems. */
+  /** Syntax errors from the YAML parser, and the limits on nesting and alias expansion, as problems. */
   syntaxProblems(): Problem[] {
-    return this.doc.errors.map((e) => {
-      const pos = this.lineCounter.linePos(e.pos[0])
-      return {
-        file: this.file,
-        line: pos.line,
-        column: pos.col,
-        path: '(syntax)',
-        message: e.message.split('\n')[0],
-        hint: e.code === 'DUPLICATE_KEY' ? 'remove one of the two keys' : 'fix the YAML syntax at this position',
-      }
-    })
+    if (this.tooDeep) return [this.at(this.tooDeep.offset, '(syntax)', this.tooDeep.message, this.tooDeep.hint)]
+    const errors = this.doc.errors.map((e) =>
+      this.at(e.pos[0], '(syntax)', e.message.split('\n')[0]!, e.code === 'DUPLICATE_KEY' ? 'remove one of the two keys' : 'fix the YAML syntax at this position'),
+    )
+    if (errors.length > 0) return errors
+    const big = aliasesTooLarge(this.doc)
+    return big ? [this.at(big.offset, '(aliases)', big.message, big.hint)] : []
+  }
+
+  /** The document as plain data, every alias expanded; call only once syntaxProblems() is empty. */
+  plain(): unknown {
+    // maxAliasCount off: aliasesTooLarge() already bounds what the aliases expand to, which is what matters.
+    this.plainValue ??= {value: this.doc.toJS({maxAliasCount: -1})}
+    return this.plainValue.value
   }
 
   /**
@@ -59,7 +75,12 @@ export class Source {
 
   problem(path: Path, message: string, hint?: string, opts: {key?: boolean} = {}): Problem {
     const {line, column} = this.locate(path, opts)
-    return {file: this.file, line, column, path: formatPath(path), message, hint}
+    return {file: this.file, line, column, path: formatPath(path), message, hint, source: this.lines[line - 1]}
+  }
+
+  private at(offset: number, path: string, message: string, hint: string): Problem {
+    const pos = this.lineCounter.linePos(offset)
+    return {file: this.file, line: pos.line, column: pos.col, path, message, hint, source: this.lines[pos.line - 1]}
   }
 }
 

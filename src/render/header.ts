@@ -1,4 +1,5 @@
 import type {Cluster} from '../inventory/model.js'
+import {holdsSecret} from './secret-lines.js'
 
 /**
  * The first comment of every rendered file. Deliberately free of timestamps and hashes: a deploy must see only the
@@ -10,5 +11,5 @@ export function managedHeader(cluster: Cluster): string {
 
 /** Configs that embed a secret (VRRP or stats password) are readable by root only; everything else is 0644. */
 export function configMode(content: string, cluster: Cluster): number {
-  return cluster.secrets.some((s) => s.length > 0 && content.includes(s)) ? 0o600 : 0o644
+  return holdsSecret(content, cluster.secrets) ? 0o600 : 0o644
 }

@@ -6,6 +6,8 @@ import type {Cluster, Director, RealServer} from '../inventory/model.js'
 import {configMode, managedHeader} from './header.js'
 import {scriptsOf, servicesOf} from './membership.js'
 import {PATHS} from './paths.js'
+import {RenderError} from './quote.js'
+import {redact} from './secret-lines.js'
 import {renderTemplate} from './templates.js'
 import type {RenderedFile} from './types.js'
 import {haproxyView} from './views/haproxy.js'
@@ -22,6 +24,15 @@ const SCRIPT = 0o755
 
 /** Every file for one director or managed real server. An unmanaged real server or a client gets none. */
 export function renderHost(cluster: Cluster, hostName: string): RenderedFile[] {
+  try {
+    return renderFiles(cluster, hostName)
+  } catch (error) {
+    // Whatever went wrong, its text passes the mask before anyone prints it (a template error quotes values too).
+    throw new RenderError(`${hostName}: ${redact(error instanceof Error ? error.message : String(error), cluster.secrets)}`)
+  }
+}
+
+function renderFiles(cluster: Cluster, hostName: string): RenderedFile[] {
   const director = cluster.directors.find((d) => d.name === hostName)
   if (director) return renderDirector(cluster, director)
   const rs = cluster.realServers.find((r) => r.name === hostName)

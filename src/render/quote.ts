@@ -4,7 +4,10 @@
  */
 export {quote as shellWord} from '../shell/index.js'
 
-/** Thrown when an inventory value cannot be written into a daemon's config at all; names the value and why. */
+/**
+ * Thrown when an inventory value cannot be written into a daemon's config at all; names the field and why, never the
+ * value (it may be a secret). validate refuses every such value first, at its line: this is the last line of defence.
+ */
 export class RenderError extends Error {
   constructor(message: string) {
     super(message)
@@ -23,7 +26,7 @@ export function keepalivedString(value: string, what: string): string {
   return `"${value}"`
 }
 
-const HAPROXY_SAFE = /^[A-Za-z0-9_.:\/@%+=,-]+$/
+const HAPROXY_SAFE = /^[A-Za-z0-9_.:\/@%+=,?&~-]+$/
 
 /**
  * One HAProxy config word. HAProxy 2.x splits lines on spaces, treats `#` as a comment and expands `$VAR` inside
@@ -31,7 +34,7 @@ const HAPROXY_SAFE = /^[A-Za-z0-9_.:\/@%+=,-]+$/
  */
 export function haproxyWord(value: string): string {
   if (HAPROXY_SAFE.test(value)) return value
-  if (/[\n\r\0]/.test(value)) throw new RenderError(`HAProxy value ${JSON.stringify(value)} must be a single line`)
+  if (/[\n\r\0]/.test(value)) throw new RenderError('an HAProxy value must be a single line')
   if (!value.includes("'")) return `'${value}'`
   return `"${value.replace(/[\\"$]/g, (c) => `\\${c}`)}"`
 }

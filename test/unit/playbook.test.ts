@@ -104,7 +104,7 @@ describe('playbooks', () => {
     } catch (e) {
       assert.ok(e instanceof InventoryError)
       const text = e.problems.map(formatProblem).join('\n')
-      assert.match(text, /lbctl-bad-playbook\.yaml:6:\d+: plays\[0\]\.tasks\[0\]\.modul: unknown field "modul"\n    fix: did you mean "module"\?/)
+      assert.match(text, /lbctl-bad-playbook\.yaml:6:\d+: plays\[0\]\.tasks\[0\]\.modul: unknown field "modul"\n  6 \|       - \{name: t, modul: command\}\n    \| +\^\n    fix: did you mean "module"\?/)
     }
   })
 })

@@ -187,12 +187,20 @@ describe('T1 keepalived + HAProxy', () => {
     assert.ok(file(files, PATHS.notifyScript).content.includes('case "$name" in\n    VI_1) /usr/local/bin/page-oncall "$@" ;;\nesac\n'))
   })
 
-  it('refuses a vrrp_script command keepalived cannot quote, naming it', () => {
-    const bad = variant('inventories/examples/t1-haproxy.yaml', (d) => {
-      d.vrrp_scripts.chk_custom = {script: '/usr/bin/test "$(date)"', interval: 2}
-      d.vrrp_instances.VI_1.track_scripts.push('chk_custom')
-    })
-    assert.throws(() => renderHost(bad, 'lb1'), {name: 'RenderError', message: /vrrp_scripts\.chk_custom command contains a double quote/})
+  it('never gets a vrrp_script command keepalived cannot quote: validate refuses it at its line', () => {
+    assert.throws(
+      () =>
+        variant('inventories/examples/t1-haproxy.yaml', (d) => {
+          d.vrrp_scripts.chk_custom = {script: '/usr/bin/test "$(date)"', interval: 2}
+          d.vrrp_instances.VI_1.track_scripts.push('chk_custom')
+        }),
+      {name: 'InventoryError', message: /t1-haproxy\.yaml:\d+:\d+: vrrp_scripts\.chk_custom\.script: contains a double quote/},
+    )
+  })
+
+  it('calls an instance\'s own notify script with the arguments written after it, each a shell word', () => {
+    const own = variant('inventories/examples/t1-haproxy.yaml', (d) => (d.vrrp_instances.VI_1.notify = {any: "/usr/local/bin/page-oncall --team 'web ops'"}))
+    assert.ok(file(renderHost(own, 'lb1'), PATHS.notifyScript).content.includes("case \"$name\" in\n    VI_1) /usr/local/bin/page-oncall --team 'web ops' \"$@\" ;;\nesac\n"))
   })
 
   it('installs the notify script and points every instance at it', () => {
@@ -227,7 +235,7 @@ describe('T2 LVS-DR', () => {
   it('renders the virtual_server with HTTP_GET, retry (not nb_get_retry) and the sorry server', () => {
     const conf = file(renderHost(cluster, 'lvs2'), PATHS.keepalivedConf).content
     assert.ok(conf.includes('virtual_server 192.0.2.100 80 {\n    delay_loop 6\n    lb_algo wrr\n    lb_kind DR\n    persistence_timeout 600\n    protocol TCP\n    sorry_server 127.0.0.1 80\n'), conf)
-    assert.ok(conf.includes('        HTTP_GET {\n            url {\n                path /health\n                status_code 200\n            }\n            connect_timeout 3\n            retry 3\n            delay_before_retry 3\n        }'))
+    assert.ok(conf.includes('        HTTP_GET {\n            url {\n                path "/health"\n                status_code 200\n            }\n            connect_timeout 3\n            retry 3\n            delay_before_retry 3\n        }'))
     assert.doesNotMatch(conf, /nb_get_retry/)
   })
 

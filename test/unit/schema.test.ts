@@ -23,7 +23,7 @@ test('the JSON Schema carries the field descriptions editors show on hover', () 
 test('the JSON Schema accepts every valid fixture and every example inventory', () => {
   const files = [...yamlFiles(join(ROOT, 'test/fixtures/valid')), ...yamlFiles(join(ROOT, 'inventories'))]
   for (const file of files) {
-    assert.deepEqual(validate(schema, parse(readFileSync(file, 'utf8')), ''), [], relative(ROOT, file))
+    assert.deepEqual(validate(schema, parse(readFileSync(file, 'utf8'), {maxAliasCount: -1}), ''), [], relative(ROOT, file))
   }
 })
 

@@ -28,7 +28,7 @@ test('host names and addresses are unique across directors, real servers and cli
     `test/fixtures/broken/39-duplicate-hosts.yaml:6:3: real_servers.lb1: "lb1" is also defined under directors: a host name must be unique across directors, real_servers and clients
     fix: rename one of them (groups and --limit refer to hosts by name)
 test/fixtures/broken/39-duplicate-hosts.yaml:7:19: real_servers.web2.address: 10.0.0.12 is also the address of director lb2 (directors.lb2.address): each host needs its own address
-    fix: correct the address, or remove the duplicate host`,
+    fix: correct the address, or remove the duplicate host (a director's own web server may be an HAProxy backend on another port)`,
   )
 })
 

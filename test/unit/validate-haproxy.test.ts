@@ -60,7 +60,7 @@ test('colliding cookie values, and a server listed twice', () => {
     `test/fixtures/broken/38-cookie-collision.yaml:17:63: haproxy.backends.web.servers[1].cookie: cookie value "a" is also web1's: sticky clients of one would be sent to either
     fix: give every server of the backend its own cookie value
 test/fixtures/broken/38-cookie-collision.yaml:17:73: haproxy.backends.web.servers[3]: web3 is listed twice: HAProxy refuses two servers with one name in a backend
-    fix: remove one; for a second port of the same host, define another real server with the same address (e.g. web3_2)`,
+    fix: remove one; for another port of the same host, define a real server of its own with the same address and that port (e.g. web3_2: {address: 10.0.0.23, port: 8081})`,
   )
 })
 

@@ -122,15 +122,15 @@ test/fixtures/broken/40-union-typos.yaml:16:36: virtual_servers.web.health_check
   )
 })
 
-test('wrong-case enum, a VRRP version that does not exist, an unquoted numeric password', () => {
+test('wrong-case enum, a VRRP version that does not exist, an unquoted numeric password (masked: it is a password)', () => {
   assert.equal(
     problemsOf('43-state-misspelt.yaml'),
     `test/fixtures/broken/43-state-misspelt.yaml:3:36: directors.lb1.state: must be one of MASTER, BACKUP (got "master")
     fix: did you mean MASTER?
 test/fixtures/broken/43-state-misspelt.yaml:6:65: vrrp_instances.VI_1.version: must be 2 or 3 (got 4)
     fix: use 2 or 3
-test/fixtures/broken/43-state-misspelt.yaml:6:79: vrrp_instances.VI_1.auth_pass: must be text, not the number 1234
-    fix: quote it, so YAML reads text: auth_pass: "1234"`,
+test/fixtures/broken/43-state-misspelt.yaml:6:79: vrrp_instances.VI_1.auth_pass: must be text, not the number ********
+    fix: quote it, so YAML reads text: auth_pass: "********"`,
   )
 })
 

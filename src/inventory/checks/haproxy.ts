@@ -1,5 +1,6 @@
 import type {Path} from '../problems.js'
 import type {RawHaproxy} from '../schema/index.js'
+import {optionPlacementError, OPTIONS, type SectionKind} from '../grammar/haproxy-proxy.js'
 import {closest} from '../schema-errors.js'
 import {aclChecks} from './acl.js'
 import type {Report} from './report.js'
@@ -103,8 +104,10 @@ export function haproxyChecks(r: Report): void {
       const base: Path = ['haproxy', section, name]
       if (mode(s) === 'tcp') httpOnlyInTcp(r, s, base)
       if ('servers' in s) servers(r, s, base)
+      options(r, s.options ?? [], base, KIND[section], mode(s))
     }
   }
+  defaultsOptions(r, h, mode)
 
   const binds = haproxyBinds(h)
   for (const [i, b] of binds.entries()) {
@@ -115,6 +118,35 @@ export function haproxyChecks(r: Report): void {
         `${showBind(b)} is also bound by ${bindOwner(twin)}: HAProxy binds with SO_REUSEPORT, so both would start and the kernel would split connections between them at random`,
         'give each frontend, listen and the stats page its own port (or address)',
       )
+    }
+  }
+}
+
+const KIND: Record<Section, SectionKind> = {frontends: 'frontend', backends: 'backend', listens: 'listen'}
+
+function options(r: Report, list: string[], base: Path, kind: SectionKind, mode: Mode): void {
+  for (const [i, o] of list.entries()) {
+    const e = optionPlacementError(o, kind, mode)
+    if (e) r.error([...base, 'options', i], e.message, e.hint)
+  }
+  const logs = list.map((o, i) => ({name: o.split(' ')[0], i})).filter((o) => o.name === 'httplog' || o.name === 'tcplog')
+  if (logs.length > 1) r.error([...base, 'options', logs[1]!.i], `is a second log format (after option ${logs[0]!.name}): HAProxy keeps one and warns about the other`, 'keep one of httplog and tcplog')
+}
+
+/**
+ * Options in defaults reach every section. One that needs http mode makes HAProxy warn in each tcp-mode section —
+ * except httplog, for which lbctl writes `option tcplog` into tcp frontends and listens itself.
+ */
+function defaultsOptions(r: Report, h: RawHaproxy, mode: (s: {mode?: Mode}) => Mode): void {
+  const list = h.defaults?.options ?? []
+  const defaultsMode = h.defaults?.mode ?? 'http'
+  const tcp = (['frontends', 'backends', 'listens'] as const).flatMap((section) => Object.entries(h[section] ?? {}).filter(([, s]) => mode(s) === 'tcp').map(([n]) => `haproxy.${section}.${n}`))
+  for (const [i, o] of list.entries()) {
+    const name = o.split(' ')[0]!
+    const e = optionPlacementError(o, 'defaults', defaultsMode)
+    if (e) r.error(['haproxy', 'defaults', 'options', i], e.message, e.hint)
+    else if (OPTIONS[name]?.http && name !== 'httplog' && tcp.length > 0) {
+      r.error(['haproxy', 'defaults', 'options', i], `needs http mode, but ${tcp.join(', ')} ${tcp.length === 1 ? 'runs' : 'run'} in tcp mode and would inherit it: HAProxy warns and ignores it there`, `set option ${name} on the http sections that need it instead`)
     }
   }
 }
@@ -142,7 +174,8 @@ function servers(r: Report, s: {servers: ServerRef[]; cookie?: unknown}, base: P
   for (const ref of refs) {
     const first = refs.find((o) => o.name === ref.name)!
     if (first !== ref) {
-      r.error([...base, 'servers', ref.i], `${ref.name} is listed twice: HAProxy refuses two servers with one name in a backend`, `remove one; for a second port of the same host, define another real server with the same address (e.g. ${ref.name}_2)`)
+      const address = r.cluster.realServers.find((x) => x.name === ref.name)?.address ?? '…'
+      r.error([...base, 'servers', ref.i], `${ref.name} is listed twice: HAProxy refuses two servers with one name in a backend`, `remove one; for another port of the same host, define a real server of its own with the same address and that port (e.g. ${ref.name}_2: {address: ${address}, port: 8081})`)
     }
   }
   if (s.cookie === undefined) return

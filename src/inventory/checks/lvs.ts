@@ -2,7 +2,7 @@ import {layersFor} from '../hosts.js'
 import type {RealServer, VirtualService, VrrpInstance} from '../model.js'
 import type {Path} from '../problems.js'
 import {bindOwner, haproxyBinds, showBind} from './haproxy.js'
-import {network, sameNet, segmentOf} from './net.js'
+import {instanceSegment, network, sameNet, segmentOf} from './net.js'
 import type {Report} from './report.js'
 
 export function lvsChecks(r: Report): void {
@@ -39,8 +39,9 @@ export function lvsChecks(r: Report): void {
           `set port: ${vs.port} for ${rs.name} here or under real_servers.${rs.name}, or use forwarding: NAT to remap ports`,
         )
       }
-      if (vs.forwarding === 'DR' && holder) drSegment(r, vs, holder.vip, rs.name, rs.address, path)
+      if (vs.forwarding === 'DR' && holder) drSegment(r, vs, holder.inst, holder.vip, rs.name, rs.address, path)
     }
+    httpsWithHttpGet(r, vs)
     if (holder && r.raw.haproxy && vs.protocol === 'TCP') {
       const bind = haproxyBinds(r.raw.haproxy).find((b) => b.port === vs.port && (b.address === undefined || b.address === vs.vip))
       if (bind) {
@@ -56,15 +57,34 @@ export function lvsChecks(r: Report): void {
 }
 
 /** LVS-DR rewrites only the destination MAC, so every DR real server must be on the directors' L2 segment. */
-function drSegment(r: Report, vs: VirtualService, vip: {address: string; prefix: number; cidr: string}, name: string, address: string, path: Path): void {
-  const seg = segmentOf(vip)
-  if (sameNet(address, vip.address, seg.prefix)) return
-  const net = network(vip.address, seg.prefix)
-  const assumed = seg.assumed ? `; lbctl assumes /24 because the VIP ${vip.address} has no prefix — write it with its real prefix if the segment is larger` : ''
+function drSegment(r: Report, vs: VirtualService, inst: VrrpInstance, vip: {address: string; prefix: number; cidr: string}, name: string, address: string, path: Path): void {
+  const seg = instanceSegment(inst, r.cluster.directors, vip)
+  if (sameNet(address, seg.address, seg.prefix)) return
+  const net = network(seg.address, seg.prefix)
+  const from =
+    seg.from === 'network' ? `vrrp_instances.${inst.name}.network`
+      : seg.from === 'vip' ? `the VIP ${vip.address}/${seg.prefix}`
+        : `the directors' addresses and the VIP ${vip.address}, which has no prefix`
+  const larger = seg.from === 'directors' ? `; if the segment is larger, say so with vrrp_instances.${inst.name}.network (e.g. ${network(seg.address, Math.max(8, seg.prefix - 8))}), which leaves the VIP as written` : ''
   r.error(
     path,
-    `${name} (${address}) is not on the directors' segment ${net} (from the VIP ${seg.assumed ? vip.address : vip.cidr}): LVS-DR only rewrites the destination MAC, so a real server must be on the same L2 segment as the directors${assumed}`,
+    `${name} (${address}) is not on the directors' segment ${net} (from ${from}): LVS-DR only rewrites the destination MAC, so a real server must be on the same L2 segment as the directors${larger}`,
     `move ${name} onto ${net}, or use forwarding: TUN (IP-in-IP) or NAT for ${vs.name}`,
+  )
+}
+
+/** keepalived's HTTP_GET speaks plain HTTP: against a TLS port every request fails and every real server is "down". */
+function httpsWithHttpGet(r: Report, vs: VirtualService): void {
+  const hc = vs.healthCheck
+  if (hc.type !== 'HTTP_GET') return
+  const ports = hc.connect_port !== undefined ? [hc.connect_port] : vs.realServers.map((rs) => rs.port)
+  if (!ports.includes(443)) return
+  const written = r.raw.virtual_servers?.[vs.name]?.health_check !== undefined
+  r.error(
+    written ? [...vs.origin, 'health_check', 'type'] : vs.origin,
+    `${written ? 'is HTTP_GET' : 'has no health_check, so keepalived checks it with HTTP_GET'}, but on port 443: HTTP_GET speaks plain HTTP, so against HTTPS every check fails and keepalived takes every real server out`,
+    `use ${written ? 'type' : 'health_check: {type'}: SSL_GET${written ? '' : '}'} for an HTTPS port (or TCP_CHECK to only test that it accepts connections)`,
+    {key: !written},
   )
 }
 

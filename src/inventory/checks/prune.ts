@@ -23,6 +23,26 @@ const REFERRED_AS: Record<string, string[]> = {
 
 const TOP = new Set(['name', 'directors', 'vrrp_instances', 'groups', 'notifications', 'haproxy', ...NAMED, ...SECTIONS])
 
+// Lists of raw lines (grammar/*.ts): a refused line is replaced by one that changes nothing any check looks at, so the
+// rest of its section is still checked and every other line keeps its index (and so its position in messages).
+const RAW_LINES: Record<string, string> = {options: 'tcpka', http_request: 'allow', extra: 'noepoll', extra_global_defs: 'vrrp_no_swap'}
+
+/**
+ * Leaves no cluster check reads (they only end up in rendered files): a broken one is replaced by a neutral valid
+ * value, so a typo in a mail address does not hide every cluster problem.
+ */
+function neutralValue(path: Path): unknown {
+  const [head, second, third, fourth] = path
+  if (head === 'notifications' && second === 'email') {
+    if (third === 'to' && typeof fourth === 'number') return 'placeholder@invalid'
+    if (third === 'from') return 'placeholder@invalid'
+    if (third === 'smtp_server') return '127.0.0.1'
+  }
+  if (head === 'vrrp_instances' && third === 'notify' && typeof fourth === 'string' && path.length === 4) return '/bin/true'
+  if (head === 'vrrp_instances' && third === 'auth_pass' && path.length === 3) return 'x'
+  return undefined
+}
+
 /** The part of the inventory to drop for an issue at `path`, or undefined when dropping would mislead. */
 function unitFor(path: Path): Path | undefined {
   const [head, second, third] = path
@@ -52,6 +72,20 @@ export function pruneInvalid(value: unknown, issues: readonly z.core.$ZodIssue[]
       copy.name = 'unnamed'
       continue
     }
+    const [last, list] = [path[path.length - 1], path[path.length - 2]]
+    if (typeof last === 'number' && typeof list === 'string' && RAW_LINES[list] !== undefined) {
+      const entries = path.slice(0, -1).reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], copy)
+      if (Array.isArray(entries)) {
+        entries[last] = RAW_LINES[list]
+        continue
+      }
+    }
+    const neutral = neutralValue(path)
+    if (neutral !== undefined) {
+      const parent = path.slice(0, -1).reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], copy)
+      if (parent && typeof parent === 'object') (parent as Record<string | number, unknown>)[path[path.length - 1]!] = neutral
+      continue
+    }
     const unit = unitFor(path)
     if (!unit) return undefined
     const parent = unit.slice(0, -1).reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], copy)
@@ -65,3 +99,4 @@ export function pruneInvalid(value: unknown, issues: readonly z.core.$ZodIssue[]
   const keep = (problems: Problem[]) => problems.filter((p) => !hides(p.message))
   return {value: copy, keep}
 }
+

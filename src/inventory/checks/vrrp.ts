@@ -1,6 +1,6 @@
 import type {VrrpInstance, VrrpMember} from '../model.js'
 import {formatPath, type Path} from '../problems.js'
-import {sameNet, segmentOf} from './net.js'
+import {instanceSegment, sameNet} from './net.js'
 import type {Report} from './report.js'
 
 // VIPs and the VRID are declared once per instance, so every member of an instance renders the same
@@ -14,8 +14,10 @@ export function vrrpChecks(r: Report): void {
     election(r, inst)
     authentication(r, inst)
     advertInterval(r, inst)
+    ownTrackedInterface(r, inst)
   }
   vridPerSegment(r)
+  syncGroups(r)
 }
 
 /** keepalived honours nopreempt and preempt_delay only on an instance that starts in BACKUP state. */
@@ -48,12 +50,50 @@ function initialStates(r: Report, inst: VrrpInstance): void {
     }
   }
 
-  if (inst.nopreempt && inst.preemptDelay) {
-    r.warn(
+  if (inst.nopreempt && inst.preemptDelay !== undefined) {
+    r.error(
       r.field(inst, 'preempt_delay'),
-      'has no effect with nopreempt: keepalived drops it ("preempt_delay is incompatible with nopreempt mode"), because under nopreempt a backup never preempts, so there is nothing to delay',
+      'cannot go with nopreempt: keepalived refuses the pair ("preempt_delay is incompatible with nopreempt mode", which fails keepalived -t), and under nopreempt a backup never preempts, so there is nothing to delay',
       'remove preempt_delay, or remove nopreempt if the master should take the VIPs back after the delay',
     )
+  }
+}
+
+/** keepalived already watches an instance's own interface; naming it again is a warning ("since own interface"). */
+function ownTrackedInterface(r: Report, inst: VrrpInstance): void {
+  for (const [i, t] of inst.trackInterfaces.entries()) {
+    const on = inst.members.filter((m) => m.interface === t.name).map((m) => m.director)
+    if (on.length === 0) continue
+    const raw = r.raw.vrrp_instances[inst.name]?.track_interfaces?.[i]
+    r.error(
+      typeof raw === 'string' ? [...inst.origin, 'track_interfaces', i] : [...inst.origin, 'track_interfaces', i, 'name'],
+      `${t.name} is the interface ${inst.name} itself runs on (${on.join(', ')}): keepalived already goes to FAULT when it fails, and refuses to track it a second time ("Ignoring track_interface ${t.name} since own interface", which fails keepalived -t)`,
+      'remove it; track_interfaces is for other links, like an uplink the VIP depends on',
+    )
+  }
+}
+
+/**
+ * keepalived refuses a vrrp_sync_group with one instance ("has only 1 virtual router(s)"). A group is rendered per
+ * director with the instances that director runs, so each director needs two of them.
+ */
+function syncGroups(r: Report): void {
+  const groups = new Map<string, VrrpInstance[]>()
+  for (const inst of r.cluster.instances) if (inst.syncGroup) groups.set(inst.syncGroup, [...(groups.get(inst.syncGroup) ?? []), inst])
+  for (const [group, members] of groups) {
+    for (const d of r.cluster.directors) {
+      const mine = members.filter((i) => i.members.some((m) => m.director === d.name))
+      if (mine.length !== 1) continue
+      const lone = mine[0]!
+      const others = members.filter((i) => i !== lone).map((i) => i.name)
+      r.error(
+        r.field(lone, 'sync_group'),
+        others.length === 0
+          ? `${group} has no other instance: keepalived refuses a sync group of one ("has only 1 virtual router(s)", which fails keepalived -t)`
+          : `${group} has only ${lone.name} on ${d.name} (${others.join(', ')} ${others.length === 1 ? 'does' : 'do'} not run there): keepalived refuses a sync group of one ("has only 1 virtual router(s)")`,
+        others.length === 0 ? 'put a second instance in the group, or remove sync_group' : `run ${others.join(', ')} on ${d.name} too, or remove sync_group`,
+      )
+    }
   }
 }
 
@@ -180,7 +220,7 @@ function vridPerSegment(r: Report): void {
   for (const [j, b] of instances.entries()) {
     for (const a of instances.slice(0, j)) {
       if (a.vrid !== b.vrid) continue
-      const prefix = Math.min(...[...a.vips, ...b.vips].map((v) => segmentOf(v).prefix))
+      const prefix = Math.min(instanceSegment(a, r.cluster.directors).prefix, instanceSegment(b, r.cluster.directors).prefix)
       const clash = a.members.flatMap((m) =>
         b.members
           .filter((n) => n.interface === m.interface)

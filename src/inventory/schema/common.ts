@@ -25,6 +25,20 @@ export const ipv4OrCidr = z.string().refine(
   {message: 'is not an IPv4 address with an optional /prefix (write it like 10.0.0.100/24)'},
 ).meta({pattern: '^\\d{1,3}(\\.\\d{1,3}){3}(/\\d{1,2})?$'})
 
+// Unlike zod's email check this takes a host without a dot: keepalived mails root@localhost in seed 001.
+export const email = z.string().regex(/^[A-Za-z0-9_+'.-]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/, {message: 'is not an email address'})
+
+/** "10.20.0.0/16": a network, written with its prefix and no host bits. */
+export const networkCidr = z.string().refine(
+  (v) => {
+    const [addr, prefix, extra] = v.split('/')
+    if (extra !== undefined || !isIPv4(addr) || prefix === undefined || !/^\d{1,2}$/.test(prefix) || Number(prefix) > 32) return false
+    const bits = addr.split('.').reduce((n, o) => n * 256 + Number(o), 0)
+    return Number(prefix) === 0 ? bits === 0 : bits % 2 ** (32 - Number(prefix)) === 0
+  },
+  {message: 'is not a network with its prefix (write it like 10.20.0.0/16, with no host bits set)'},
+).meta({pattern: '^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$'})
+
 export const port = z.number().int().min(1, {message: 'must be a port number from 1 to 65535'}).max(65535, {message: 'must be a port number from 1 to 65535'})
 
 const DURATION_RE = /^(\d+)(us|ms|s|m|h|d)$/
@@ -48,10 +62,6 @@ export const duration = z.union([
     .regex(DURATION_RE, {message: 'is not a duration (write it like 500ms, 10s or 1m: a whole number and a unit us, ms, s, m, h or d, no space)'})
     .refine((v) => !DURATION_RE.test(v) || durationMs(v) <= HAPROXY_MAX_MS, tooLong),
 ])
-
-// Raw snippets pasted into daemon configs or shell must stay on one line: a newline would let a value start a new
-// config block (or a new shell command) of its own.
-export const oneLine = z.string().regex(/^[^\n\r\0]*$/, {message: 'must be a single line'}).min(1)
 
 export const absPath = z
   .string()
@@ -78,7 +88,7 @@ export const sshSettings = z
 export const tuning = z
   .strictObject({
     sysctls: z
-      .record(z.string().regex(/^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$/, {message: 'is not a sysctl key (like net.ipv4.ip_forward)'}), z.union([z.string().regex(/^[^\n\r\0]*$/, {message: 'must be a single line'}), z.number()]))
+      .record(z.string().regex(/^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$/, {message: 'is not a sysctl key (like net.ipv4.ip_forward)'}), z.union([z.string().regex(/^[A-Za-z0-9_.:,\/+=@-]+( [A-Za-z0-9_.:,\/+=@-]+)*$/, {message: 'is not a sysctl value (words of letters, digits and _.:,/+=@-, like 1 or 1024 65000)'}), z.number()]))
       .optional()
       .describe('Extra sysctls, written to /etc/sysctl.d/90-lbctl.conf and applied at runtime.'),
     ethtool: z

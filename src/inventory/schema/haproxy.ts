@@ -1,5 +1,11 @@
 import {z} from 'zod'
-import {absPath, duration, ipv4, name, oneLine, port, secret} from './common.js'
+import {globalLineError, logLineError} from '../grammar/haproxy-global.js'
+import {aclError, conditionError, httpRequestError, optionError} from '../grammar/haproxy-proxy.js'
+import {grammar} from '../grammar/types.js'
+import {absPath, duration, ipv4, name, port, secret} from './common.js'
+
+const option = grammar(optionError).describe('An option HAProxy knows, with its arguments (e.g. "redispatch", "http-keep-alive").')
+const httpRequest = grammar(httpRequestError).describe('ACTION [ARGS] [if|unless CONDITION], e.g. "set-header X-Forwarded-Proto https if { ssl_fc }".')
 
 export const balance = z
   .string()
@@ -21,7 +27,9 @@ export const timeouts = z
   .describe('HAProxy timeouts: milliseconds, or with a unit (10s, 1m).')
 
 export const bind = z.union([
-  z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}|\*)?:\d{1,5}$/, {message: 'is not a bind address (write it like ":80" or "10.0.0.100:80")'}),
+  z.string()
+    .regex(/^(\d{1,3}(\.\d{1,3}){3}|\*)?:\d{1,5}$/, {message: 'is not a bind address (write it like ":80" or "10.0.0.100:80")'})
+    .refine((v) => !/:\d{1,5}$/.test(v) || (Number(v.slice(v.lastIndexOf(':') + 1)) >= 1 && Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535), {message: 'has a port outside 1 to 65535 (write it like ":80")'}),
   z.strictObject({
     address: z.union([ipv4, z.literal('*')]).optional().describe('Default: every address (so the backup can bind before it holds the VIP).'),
     port,
@@ -71,23 +79,23 @@ const backendFields = {
   check: check.optional(),
   servers: z.array(serverRef).min(1, {message: 'needs at least one server'}).describe('Real servers behind this backend.'),
   timeouts: timeouts.optional(),
-  options: z.array(oneLine).optional().describe('Raw `option …` words (e.g. "forwardfor", "redispatch").'),
-  http_request: z.array(oneLine).optional().describe('Raw `http-request …` rules.'),
+  options: z.array(option).optional().describe('`option …` lines: an option HAProxy knows and its arguments (e.g. "redispatch", "http-keep-alive").'),
+  http_request: z.array(httpRequest).optional().describe('`http-request …` rules: ACTION [ARGS] [if|unless CONDITION].'),
 }
 
-const useBackend = z.strictObject({backend: name, if: oneLine})
+const useBackend = z.strictObject({backend: name, if: grammar(conditionError).describe('ACL names (! negates), { anonymous ACLs }, || between alternatives.')})
 
 const frontendFields = {
   bind: z.union([bind, z.array(bind).min(1)]).describe('":80", "10.0.0.100:80", or {port, ssl: {crt}}.'),
   mode: z.enum(['http', 'tcp']).optional(),
   maxconn: z.number().int().min(1).optional(),
-  acls: z.record(name, oneLine).optional().describe('ACL name → criterion, e.g. is_api: "path_beg /api".'),
+  acls: z.record(name, grammar(aclError)).optional().describe('ACL name → criterion, e.g. is_api: "path_beg /api".'),
   use_backends: z.array(useBackend).optional().describe('Routing rules in order: {backend, if: "is_api"}.'),
   default_backend: name.optional(),
   https_redirect: z.boolean().optional().describe('Redirect plain HTTP to HTTPS (`redirect scheme https if !{ ssl_fc }`).'),
   forwardfor: z.boolean().optional().describe('Add X-Forwarded-For (default: on in http mode).'),
-  options: z.array(oneLine).optional(),
-  http_request: z.array(oneLine).optional(),
+  options: z.array(option).optional(),
+  http_request: z.array(httpRequest).optional(),
   timeouts: timeouts.optional(),
 }
 
@@ -113,11 +121,11 @@ export const haproxy = z
     global: z
       .strictObject({
         maxconn: z.number().int().min(1).max(10_000_000).optional().describe('Default 4000.'),
-        log: oneLine.optional().describe('Default "/dev/log local0 info".'),
+        log: grammar(logLineError).optional().describe('TARGET FACILITY [LEVEL [MINLEVEL]]. Default "/dev/log local0 info".'),
         nbthread: z.number().int().min(1).max(64).optional(),
         user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, {message: 'is not a user name'}).optional(),
         group: z.string().regex(/^[a-z_][a-z0-9_-]*$/, {message: 'is not a group name (write it like haproxy)'}).optional(),
-        extra: z.array(oneLine).optional().describe('Raw lines added to the global section.'),
+        extra: z.array(grammar(globalLineError)).optional().describe('Extra global settings, one keyword and its arguments per line (tune.*, ssl-default-bind-options, hard-stop-after, …: the ones lbctl knows HAProxy accepts).'),
       })
       .optional(),
     defaults: z
@@ -126,7 +134,7 @@ export const haproxy = z
         retries: z.number().int().min(0).max(100).optional().describe('Default 3.'),
         maxconn: z.number().int().min(1).optional(),
         timeouts: timeouts.optional(),
-        options: z.array(oneLine).optional().describe('Default: httplog, dontlognull, http-server-close, redispatch.'),
+        options: z.array(option).optional().describe('Default: httplog, dontlognull, http-server-close, redispatch.'),
       })
       .optional(),
     frontends: z.record(name, frontend).optional(),

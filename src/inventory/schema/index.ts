@@ -1,5 +1,5 @@
 import {z} from 'zod'
-import {ifname, ipv4, name, port, sshSettings, tuning, vars, absPath} from './common.js'
+import {absPath, email, ifname, ipv4, name, port, sshSettings, tuning, vars} from './common.js'
 import {haproxy} from './haproxy.js'
 import {keepalivedGlobals, priority, virtualService, vrrpInstance, vrrpScript, vrrpState} from './keepalived.js'
 
@@ -56,8 +56,8 @@ export const notifications = z
   .strictObject({
     email: z
       .strictObject({
-        to: z.array(z.string().email({message: 'is not an email address'})).min(1),
-        from: z.string().email({message: 'is not an email address'}).optional(),
+        to: z.array(email).min(1),
+        from: email.optional(),
         smtp_server: ipv4.optional().describe('Default 127.0.0.1.'),
         smtp_connect_timeout: z.number().int().min(1).max(3600).optional().describe('Default 30.'),
       })

@@ -112,7 +112,7 @@ export function haproxyView(cluster: Cluster): HaproxyView {
     stats: s
       ? {
           bind: bindLine(s.bind ?? ':8404'),
-          uri: s.uri ?? '/stats',
+          uri: haproxyWord(s.uri ?? '/stats'),
           // HAProxy splits its config on spaces; a realm with spaces is written with them escaped.
           realm: (s.realm ?? 'HAProxy').replaceAll(' ', '\\ '),
           refresh: String(s.refresh ?? '10s'),
@@ -137,8 +137,10 @@ function section(ctx: Ctx, kind: Section, name: string, raw: Frontend | Backend 
   const be = 'servers' in raw ? (raw as Backend | Listen) : null
   const options: string[] = []
   // `option httplog` from an HTTP defaults section cannot apply to a TCP proxy; say tcplog instead of letting
-  // HAProxy warn and fall back on its own.
-  if (mode === 'tcp' && ctx.defaultsHttplog) options.push('tcplog')
+  // HAProxy warn and fall back on its own. Only where logging happens: in a backend HAProxy ignores (and warns
+  // about) any log format.
+  const ownLog = (raw.options ?? []).some((o) => /^(tcplog|httplog)\b/.test(o))
+  if (mode === 'tcp' && ctx.defaultsHttplog && kind !== 'backend' && !ownLog) options.push('tcplog')
   // X-Forwarded-For lives per proxy, not in defaults: HAProxy cannot negate it ("no option forwardfor" is an
   // error), and a TCP proxy inheriting it earns a warning.
   if (fe && mode === 'http' && (fe as Frontend).forwardfor !== false) options.push(FORWARDFOR)
@@ -186,7 +188,8 @@ function cookieLine(c: NonNullable<Backend['cookie']>): string {
 
 function httpchk(c: NonNullable<Backend['httpchk']>): {option: string; send: string | null; expect: string | null} {
   return {
-    option: `${c.method ?? 'GET'} ${c.path ?? '/'}`,
+    // Quoted when it needs to be: HAProxy would read "#" in a path as the start of a comment.
+    option: `${c.method ?? 'GET'} ${haproxyWord(c.path ?? '/')}`,
     send: c.host ? `hdr Host ${c.host}` : null,
     expect: c.expect_status !== undefined ? `status ${c.expect_status}` : null,
   }

@@ -145,7 +145,9 @@ function instanceView(cluster: Cluster, director: Director, inst: VrrpInstance):
     auth: inst.authType ? {type: inst.authType, pass: keepalivedString(inst.authPass ?? '', `vrrp_instances.${inst.name}.auth_pass`)} : null,
     unicast: inst.unicast ? {src: director.address, peers} : null,
     vips: inst.vips.map((v) => [v.cidr, v.dev && `dev ${v.dev}`, v.label && `label ${v.label}`].filter(Boolean).join(' ')),
-    routes: inst.virtualRoutes.map((r) => [r.src && `src ${r.src}`, `to ${r.to}`, r.via && `via ${r.via}`, r.dev && `dev ${r.dev}`].filter(Boolean).join(' ')),
+    // keepalived will not track a route without an interface ("no interface specified", a warning): default to the
+    // one this instance runs on, where the VIPs (and usually the gateway) are.
+    routes: inst.virtualRoutes.map((r) => [r.src && `src ${r.src}`, `to ${r.to}`, r.via && `via ${r.via}`, `dev ${r.dev ?? me.interface}`].filter(Boolean).join(' ')),
     trackScripts: inst.trackScripts.map((t) => (t.weight === undefined ? t.name : `${t.name} weight ${t.weight}`)),
     trackInterfaces: inst.trackInterfaces.map((t) => (t.weight === undefined ? t.name : `${t.name} weight ${t.weight}`)),
     nopreempt: inst.nopreempt,
@@ -201,5 +203,7 @@ function checkView(vs: VirtualService): CheckView {
   if (hc.type === 'TCP_CHECK') return {type: hc.type, url: null, params}
   // A digest alone is a complete expectation; a status code is added only when written (or when there is no digest).
   const statusCode = hc.status_code ?? (hc.digest ? null : 200)
-  return {type: hc.type, url: {path: hc.path ?? '/', digest: hc.digest ?? null, statusCode}, params}
+  // Quoted: unquoted, keepalived would cut the path at "#" or "!" and check another URL than the one written.
+  const path = keepalivedString(hc.path ?? '/', `virtual_servers.${vs.name}.health_check.path`)
+  return {type: hc.type, url: {path, digest: hc.digest ?? null, statusCode}, params}
 }

@@ -2,7 +2,8 @@ import type {Cluster, Director} from '../../inventory/model.js'
 import {managedHeader} from '../header.js'
 import {instancesOf} from '../membership.js'
 import {DIRECT, PATHS} from '../paths.js'
-import {shellWord} from '../quote.js'
+import {parseCommand} from '../../inventory/grammar/command.js'
+import {RenderError, shellWord} from '../quote.js'
 
 /** Scripts run by keepalived or at boot: every value is already a quoted shell word when it reaches the template. */
 
@@ -19,8 +20,15 @@ export function notifyView(cluster: Cluster, director: Director): NotifyView {
     email: e ? {to: shellWord(e.to.join(', ')), from: shellWord(e.from)} : null,
     chained: instancesOf(cluster, director)
       .filter((i) => i.notify.any)
-      .map((i) => ({instance: shellWord(i.name), script: shellWord(i.notify.any!)})),
+      .map((i) => ({instance: shellWord(i.name), script: commandArgv(i.notify.any!).map(shellWord).join(' ')})),
   }
+}
+
+/** A notify hook as keepalived would split it (program and arguments), so the shell calls it the same way. */
+function commandArgv(command: string): string[] {
+  const r = parseCommand(command, {absolute: true})
+  if ('message' in r) throw new RenderError(`a notify command ${r.message}`)
+  return r.argv
 }
 
 export interface CheckHaproxyView {

@@ -1,0 +1,305 @@
+import {isIPv4} from 'node:net'
+import {closest} from '../schema-errors.js'
+import {checkArgs, int, oneOf, type Keyword} from './args.js'
+import type {GrammarError} from './types.js'
+
+/**
+ * Raw lines inside a frontend, backend or listen: `option …` words, ACL criteria, conditions and `http-request`
+ * rules. Each is one line of a section, so none can open a section; the grammars keep each to what HAProxy 2.6
+ * accepts without a warning (haproxy -c is the deploy's gate), and report what it would refuse at the inventory line.
+ */
+
+export type SectionKind = 'defaults' | 'frontend' | 'backend' | 'listen'
+
+export interface OptionRule extends Keyword {
+  /** Where HAProxy applies it; elsewhere it warns "ignored because … has no frontend/backend capability". */
+  side: 'frontend' | 'backend' | 'both'
+  /** HAProxy warns and ignores it in a tcp-mode proxy, also when inherited from defaults. */
+  http: boolean
+}
+
+// Scopes and http-only flags as HAProxy 2.6 reports them (every entry was run through haproxy -c in each section
+// kind and mode; see test/unit/contract.test.ts, which keeps checking it).
+const F = 'frontend' as const
+const B = 'backend' as const
+const BOTH = 'both' as const
+const NET = {kind: 'word' as const, re: /^\d{1,3}(\.\d{1,3}){3}(\/(\d|[12]\d|3[0-2]))?$/, what: 'a network', example: '10.0.0.0/8'}
+export const OPTIONS: Readonly<Record<string, OptionRule>> = {
+  abortonclose: {args: [], side: B, http: false},
+  allbackups: {args: [], side: B, http: false},
+  checkcache: {args: [], side: B, http: true},
+  clitcpka: {args: [], side: F, http: false},
+  contstats: {args: [], side: F, http: false},
+  'dontlog-normal': {args: [], side: F, http: false},
+  dontlognull: {args: [], side: F, http: false},
+  'http-buffer-request': {args: [], side: BOTH, http: true},
+  'http-ignore-probes': {args: [], side: F, http: true},
+  'http-keep-alive': {args: [], side: BOTH, http: false},
+  'http-no-delay': {args: [], side: BOTH, http: true},
+  'http-pretend-keepalive': {args: [], side: B, http: true},
+  'http-server-close': {args: [], side: BOTH, http: false},
+  httpclose: {args: [], side: BOTH, http: false},
+  'http-restrict-req-hdr-names': {args: [oneOf('preserve', 'delete', 'reject')], side: BOTH, http: false},
+  httplog: {args: [oneOf('clf')], optional: 1, side: F, http: true},
+  'independent-streams': {args: [], side: BOTH, http: false},
+  'log-health-checks': {args: [], side: B, http: false},
+  'log-separate-errors': {args: [], side: F, http: false},
+  logasap: {args: [], side: F, http: false},
+  nolinger: {args: [], side: BOTH, http: false},
+  persist: {args: [], side: B, http: false},
+  'prefer-last-server': {args: [], side: B, http: true},
+  redispatch: {args: [int(-100, 100)], optional: 1, side: B, http: false},
+  'socket-stats': {args: [], side: F, http: false},
+  'splice-auto': {args: [], side: BOTH, http: false},
+  'splice-request': {args: [], side: BOTH, http: false},
+  'splice-response': {args: [], side: BOTH, http: false},
+  srvtcpka: {args: [], side: B, http: false},
+  'tcp-smart-accept': {args: [], side: F, http: false},
+  'tcp-smart-connect': {args: [], side: B, http: false},
+  tcpka: {args: [], side: BOTH, http: false},
+  tcplog: {args: [], side: F, http: false},
+  'ssl-hello-chk': {args: [], side: B, http: false},
+  'tcp-check': {args: [], side: B, http: false},
+  // Keyword arguments in any order: [except NET] [header NAME] [if-none]; checked by forwardArgsError.
+  forwardfor: {args: [], side: BOTH, http: true},
+  originalto: {args: [], side: BOTH, http: true},
+}
+
+const OWNED: Record<string, GrammarError> = {
+  httpchk: {message: 'is what lbctl writes from the backend\'s httpchk field (with its http-check lines)', hint: 'use httpchk: {path: /health}'},
+}
+
+/** One `option` with its arguments, on its own; where it may be used is optionPlacementError's business. */
+export function optionError(text: string): GrammarError | undefined {
+  if (/["'\\#$]/.test(text)) return {message: 'contains a quote, "\\", "#" or "$", which no option takes', hint: 'write the option name and its plain arguments, like redispatch'}
+  const [name = '', ...args] = text.trim().split(/ +/)
+  if (OWNED[name]) return OWNED[name]
+  const rule = OPTIONS[name]
+  if (!rule) {
+    const guess = closest(name.replace(/^no /, ''), Object.keys(OPTIONS))
+    return {message: `"${name}" is not an option lbctl knows: it can vouch only for options HAProxy is known to accept`, hint: `${guess ? `did you mean "${guess}"? ` : ''}known: ${Object.keys(OPTIONS).join(', ')}`}
+  }
+  if (name === 'forwardfor' || name === 'originalto') return forwardArgsError(name, args)
+  return checkArgs(`option ${name}`, rule, args)
+}
+
+/**
+ * Whether an option (already grammatical) belongs in a section of this kind and mode. `inherited`: it comes from
+ * defaults into this section.
+ */
+export function optionPlacementError(text: string, kind: SectionKind, mode: 'http' | 'tcp'): GrammarError | undefined {
+  const name = text.trim().split(/ +/)[0]!
+  const rule = OPTIONS[name]
+  if (!rule) return undefined
+  if (name === 'forwardfor' && (kind === 'frontend' || kind === 'listen')) {
+    return {message: 'is what lbctl writes itself from the forwardfor field (option forwardfor except 127.0.0.0/8, in http mode): HAProxy would see it twice', hint: 'use forwardfor: true or false on this section'}
+  }
+  if (rule.http && mode === 'tcp') {
+    return {message: `needs http mode, but this section is in tcp mode: HAProxy ignores option ${name} here (and only logs a warning)`, hint: 'remove it, or set mode: http'}
+  }
+  if (kind !== 'defaults' && kind !== 'listen' && rule.side !== 'both' && rule.side !== kind) {
+    return {message: `applies to ${rule.side}s only: HAProxy ignores option ${name} in a ${kind} ("no ${rule.side} capability", a warning)`, hint: `move it to the ${rule.side}${rule.side === 'backend' ? ' this frontend routes to' : ' that routes here'}, or use a listen section`}
+  }
+  return undefined
+}
+
+function forwardArgsError(name: string, args: string[]): GrammarError | undefined {
+  const usage = `write it as: option ${name} [except 10.0.0.0/8] [header X-Name]${name === 'forwardfor' ? ' [if-none]' : ''}`
+  const seen = new Set<string>()
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!
+    if (seen.has(a)) return {message: `has "${a}" twice`, hint: usage}
+    seen.add(a)
+    if (a === 'except' && NET.re.test(args[i + 1] ?? '') && isIPv4(args[i + 1]!.split('/')[0]!)) i++
+    else if (a === 'header' && /^[A-Za-z0-9-]{1,64}$/.test(args[i + 1] ?? '')) i++
+    else if (a === 'if-none' && name === 'forwardfor') continue
+    else return {message: `has "${a}" where option ${name} takes except NETWORK, header NAME${name === 'forwardfor' ? ' or if-none' : ''}`, hint: usage}
+  }
+  return undefined
+}
+
+// ---- ACL criteria and conditions --------------------------------------------------------------------------------
+
+export type FetchValue = 'str' | 'ip' | 'int' | 'bool'
+export interface Fetch {
+  value: FetchValue
+  /** Only meaningful on HTTP traffic. */
+  http: boolean
+  /** Takes a parameter: a header, cookie or URL parameter name. */
+  param?: boolean
+  /** Also a sample fetch usable in %[…] of a log format (the _beg/_end/… forms are ACL-only). */
+  sample?: boolean
+}
+
+export const FETCHES: Readonly<Record<string, Fetch>> = {
+  path: {value: 'str', http: true, sample: true},
+  path_beg: {value: 'str', http: true},
+  path_end: {value: 'str', http: true},
+  path_sub: {value: 'str', http: true},
+  path_dir: {value: 'str', http: true},
+  path_len: {value: 'int', http: true},
+  url: {value: 'str', http: true, sample: true},
+  url_beg: {value: 'str', http: true},
+  url_sub: {value: 'str', http: true},
+  url_param: {value: 'str', http: true, param: true, sample: true},
+  base: {value: 'str', http: true, sample: true},
+  base_beg: {value: 'str', http: true},
+  method: {value: 'str', http: true, sample: true},
+  hdr: {value: 'str', http: true, param: true, sample: true},
+  hdr_beg: {value: 'str', http: true, param: true},
+  hdr_end: {value: 'str', http: true, param: true},
+  hdr_sub: {value: 'str', http: true, param: true},
+  hdr_dom: {value: 'str', http: true, param: true},
+  'req.hdr': {value: 'str', http: true, param: true, sample: true},
+  cook: {value: 'str', http: true, param: true, sample: true},
+  src: {value: 'ip', http: false, sample: true},
+  dst: {value: 'ip', http: false, sample: true},
+  src_port: {value: 'int', http: false, sample: true},
+  dst_port: {value: 'int', http: false, sample: true},
+  ssl_fc: {value: 'bool', http: false, sample: true},
+  ssl_fc_sni: {value: 'str', http: false, sample: true},
+  always_true: {value: 'bool', http: false, sample: true},
+  always_false: {value: 'bool', http: false, sample: true},
+}
+
+export const STR_VALUE = /^[A-Za-z0-9_.,:\/%~@+=?&*-]+$/
+const PARAM = /^[A-Za-z0-9_-]{1,64}$/
+const INT_VALUE = /^(\d{1,9}(:\d{1,9})?)$/
+const INT_OPS = new Set(['eq', 'ge', 'gt', 'le', 'lt'])
+
+function parseFetch(token: string): {name: string; fetch: Fetch} | GrammarError {
+  const m = /^([a-z_.]+)(?:\(([^)]*)\))?$/.exec(token)
+  const fetch = m ? FETCHES[m[1]!] : undefined
+  if (!m || !fetch) {
+    const guess = closest(m?.[1] ?? token, Object.keys(FETCHES))
+    return {message: `uses "${token}", which is not a fetch lbctl knows`, hint: `${guess ? `did you mean "${guess}"? ` : ''}known: ${Object.keys(FETCHES).join(', ')}`}
+  }
+  if (fetch.param && !(m[2] !== undefined && PARAM.test(m[2]))) return {message: `uses ${m[1]} without a name in parentheses`, hint: `write it like ${m[1]}(host)`}
+  if (!fetch.param && m[2] !== undefined) return {message: `gives ${m[1]} a parameter it does not take`, hint: `write ${m[1]} alone`}
+  return {name: m[1]!, fetch}
+}
+
+/** `FETCH [-i] VALUE…`: an ACL of a frontend, or the inside of an anonymous `{ … }` ACL. */
+export function aclError(text: string): GrammarError | undefined {
+  if (/["'\\#${}]/.test(text)) return {message: 'contains a quote, "\\", "#", "$" or a brace: HAProxy would read quoting, a comment, a variable or a block', hint: 'write the fetch and plain values, like path_beg /api'}
+  const [token = '', ...rest] = text.trim().split(/ +/)
+  const f = parseFetch(token)
+  if ('message' in f) return f
+  const ci = rest[0] === '-i'
+  const values = ci ? rest.slice(1) : rest
+  if (ci && f.fetch.value !== 'str') return {message: `uses -i with ${f.name}, which does not match text`, hint: 'remove -i'}
+  if (f.fetch.value === 'bool') return values.length === 0 ? undefined : {message: `gives ${f.name} values, but it is true or false by itself`, hint: `write ${f.name} alone`}
+  if (values.length === 0) return {message: `gives ${f.name} nothing to match`, hint: `add values, like ${token} ${example(f.fetch.value)}`}
+  if (f.fetch.value === 'int') {
+    const ok = (values.length === 2 && INT_OPS.has(values[0]!) && /^\d{1,9}$/.test(values[1]!)) || values.every((v) => INT_VALUE.test(v))
+    return ok ? undefined : {message: `has values ${f.name} cannot compare`, hint: `write numbers or ranges like 80 or 1024:65535, or an operator: gt 5`}
+  }
+  const bad = values.find((v) => (f.fetch.value === 'ip' ? !(NET.re.test(v) && isIPv4(v.split('/')[0]!)) : !STR_VALUE.test(v)))
+  return bad === undefined ? undefined : {message: `has "${bad}", which is not ${f.fetch.value === 'ip' ? 'an IPv4 address or network' : 'a plain value (letters, digits and _.,:/%~@+=?&*-)'}`, hint: `write it like ${token} ${example(f.fetch.value)}`}
+}
+
+const example = (v: FetchValue) => (v === 'ip' ? '10.0.0.0/8' : v === 'int' ? '80' : '/api')
+
+/**
+ * A condition after `if`/`unless`: ACL names (`!` negates), anonymous ACLs `{ … }`, `||` or `or` between
+ * alternatives. Which names are defined is a cluster check (checks/acl.ts).
+ */
+export function conditionError(text: string): GrammarError | undefined {
+  if (/["'\\#$]/.test(text)) return {message: 'contains a quote, "\\", "#" or "$": HAProxy would read quoting, a comment or a variable', hint: 'write ACL names and { anonymous ACLs }, like is_api !is_admin'}
+  const tokens = text.replace(/\{/g, ' { ').replace(/\}/g, ' } ').trim().split(/ +/).filter(Boolean)
+  if (tokens.length === 0) return {message: 'is empty', hint: 'name an ACL, like is_api'}
+  let expectTerm = true
+  for (let i = 0; i < tokens.length; i++) {
+    let t = tokens[i]!
+    if (t === '||' || t === 'or') {
+      if (expectTerm) return {message: `has "${t}" with nothing before it`, hint: 'write it between two ACLs, like is_api || is_static'}
+      expectTerm = true
+      continue
+    }
+    if (t === '!') t = tokens[++i] ?? ''
+    else if (t.startsWith('!')) t = t.slice(1)
+    if (t === '{') {
+      const end = tokens.indexOf('}', i)
+      if (end < 0) return {message: 'opens "{" without closing it', hint: 'close the anonymous ACL: { ssl_fc }'}
+      const inner = aclError(tokens.slice(i + 1, end).join(' '))
+      if (inner) return {message: `has an anonymous ACL that ${inner.message}`, hint: inner.hint}
+      i = end
+    } else if (t === '}' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(t)) {
+      return {message: `has "${t}", which is not an ACL name or { anonymous ACL }`, hint: 'write ACL names and { anonymous ACLs }, like is_api !{ ssl_fc }'}
+    }
+    expectTerm = false
+  }
+  return expectTerm ? {message: 'ends with an operator', hint: 'add the ACL it should combine with'} : undefined
+}
+
+// ---- http-request rules -----------------------------------------------------------------------------------------
+
+const HEADER = /^[A-Za-z0-9-]{1,64}$/
+const STATUS = ['200', '400', '401', '403', '404', '405', '407', '408', '410', '413', '425', '429', '500', '501', '502', '503', '504']
+const REDIRECT_CODES = ['301', '302', '303', '307', '308']
+const URL = /^[A-Za-z0-9_.,:\/%~@+=?&-]+$/
+
+/** A log-format word: plain text, `%%`, and `%[fetch]` sample fetches. */
+export function formatError(value: string): string | undefined {
+  let rest = value
+  for (const m of value.matchAll(/%\[([^\]]*)\]/g)) {
+    const f = /^([a-z_.]+)(?:\(([A-Za-z0-9_-]{1,64})\))?$/.exec(m[1]!)
+    const fetch = f ? FETCHES[f[1]!] : undefined
+    if (!f || !fetch?.sample || Boolean(fetch.param) !== (f[2] !== undefined)) return `"%[${m[1]}]" is not a sample fetch lbctl knows (like %[src], %[path], %[hdr(host)])`
+    rest = rest.replace(m[0], '')
+  }
+  rest = rest.replace(/%%/g, '')
+  if (rest.includes('%')) return 'a "%" that is not %[fetch] or %%'
+  return /^[A-Za-z0-9_.,:\/=@+-]*$/.test(rest) ? undefined : 'characters other than letters, digits, _.,:/=@+- and %[fetch]'
+}
+
+type Action = (args: string[]) => string | undefined
+const none: Action = (a) => (a.length === 0 ? undefined : 'takes no arguments')
+const status: Action = (a) => (a.length === 0 || (a.length === 2 && a[0] === 'deny_status' && STATUS.includes(a[1]!)) ? undefined : `takes only deny_status CODE (${STATUS.join(', ')})`)
+const ACTIONS: Readonly<Record<string, {usage: string; check: Action}>> = {
+  allow: {usage: 'allow', check: none},
+  deny: {usage: 'deny [deny_status 403]', check: status},
+  tarpit: {usage: 'tarpit [deny_status 403]', check: status},
+  auth: {usage: 'auth [realm NAME]', check: (a) => (a.length === 0 || (a.length === 2 && a[0] === 'realm' && /^[A-Za-z0-9_.-]+$/.test(a[1]!)) ? undefined : 'takes only realm NAME')},
+  redirect: {
+    usage: 'redirect scheme https [code 301] | redirect location URL | redirect prefix URL',
+    check: (a) => {
+      const [how, target, code, n, ...more] = a
+      const ok = ((how === 'scheme' && (target === 'http' || target === 'https')) || ((how === 'location' || how === 'prefix') && URL.test(target ?? ''))) &&
+        (code === undefined || (code === 'code' && REDIRECT_CODES.includes(n ?? ''))) && more.length === 0
+      return ok ? undefined : `needs scheme http|https, location URL or prefix URL, then optionally code ${REDIRECT_CODES.join('|')}`
+    },
+  },
+  'set-header': {usage: 'set-header NAME VALUE', check: (a) => headerValue(a)},
+  'add-header': {usage: 'add-header NAME VALUE', check: (a) => headerValue(a)},
+  'del-header': {usage: 'del-header NAME', check: (a) => (a.length === 1 && HEADER.test(a[0]!) ? undefined : 'takes one header name')},
+  'set-path': {usage: 'set-path FORMAT', check: (a) => (a.length !== 1 ? 'takes one path' : formatError(a[0]!))},
+  'set-log-level': {usage: 'set-log-level silent|LEVEL', check: (a) => (a.length === 1 && ['silent', 'emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'].includes(a[0]!) ? undefined : 'takes silent or a syslog level')},
+}
+
+function headerValue(a: string[]): string | undefined {
+  if (a.length !== 2 || !HEADER.test(a[0]!)) return 'takes a header name and one value (no spaces)'
+  return formatError(a[1]!)
+}
+
+export const HTTP_ACTIONS = Object.keys(ACTIONS)
+
+/** `ACTION ARGS [if|unless CONDITION]`. */
+export function httpRequestError(text: string): GrammarError | undefined {
+  if (/["'\\#$]/.test(text)) return {message: 'contains a quote, "\\", "#" or "$": HAProxy would read quoting, a comment or a variable', hint: 'write the action and plain arguments, like set-header X-Forwarded-Proto https if { ssl_fc }'}
+  const w = text.trim().split(/ +/)
+  const at = w.findIndex((x) => x === 'if' || x === 'unless')
+  const [action = '', ...args] = at < 0 ? w : w.slice(0, at)
+  const a = ACTIONS[action]
+  if (!a) {
+    const guess = closest(action, HTTP_ACTIONS)
+    return {message: `"${action}" is not an http-request action lbctl knows`, hint: `${guess ? `did you mean "${guess}"? ` : ''}known: ${HTTP_ACTIONS.join(', ')}`}
+  }
+  const wrong = a.check(args)
+  if (wrong) return {message: `${action} ${wrong}`, hint: `write it as: ${a.usage} [if CONDITION]`}
+  if (at >= 0) {
+    const c = conditionError(w.slice(at + 1).join(' '))
+    if (c) return {message: `has a condition that ${c.message}`, hint: c.hint}
+  }
+  return undefined
+}
