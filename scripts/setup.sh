@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# lighttpd serves the lab's real servers; wrk and hey put load through the VIP in tests and benchmarks.
 PACKAGES=(keepalived haproxy ipvsadm shellcheck openssh-server openssh-client tini ethtool iproute2 psmisc procps
-  kmod busybox-static curl openssl sudo util-linux qemu-system-x86 cpio xz-utils)
+  kmod busybox-static curl openssl sudo util-linux qemu-system-x86 cpio xz-utils lighttpd wrk hey perl)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -21,7 +22,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # The Debian packages enable their own services where systemd runs; lbctl manages these daemons itself.
-for svc in keepalived haproxy ssh; do
+for svc in keepalived haproxy ssh lighttpd; do
   if [ -d /run/systemd/system ]; then systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
 done
 

@@ -24,6 +24,9 @@ export const initLogPath = (h: LabHostPlan) => join(h.dir, 'init.log')
 /** Also how teardown recognises a host's init whose namespace lost its name: this path is in its argv. */
 export const initScriptPath = (h: LabHostPlan) => join(h.dir, 'init.sh')
 export const wwwDir = (h: LabHostPlan) => join(h.dir, 'www')
+export const httpdConfigPath = (h: LabHostPlan) => join(h.dir, 'lighttpd.conf')
+/** Outside the web root, so it is served only as the CGI behind /echo, never as a file. */
+const echoScriptPath = (h: LabHostPlan) => join(h.dir, 'echo.cgi')
 const fsDir = (h: LabHostPlan, path: string) => join(h.dir, 'fs', path)
 
 const exists = (p: string) => access(p).then(() => true, () => false)
@@ -66,10 +69,13 @@ export async function prepareHost(plan: LabPlan, h: LabHostPlan): Promise<void> 
   await writeFile(join(h.dir, 'sshd_config'), sshdConfig(plan, h), {mode: 0o600})
   await writeFile(initScriptPath(h), initScript(plan, h), {mode: 0o700})
   if (h.role === 'real_server') {
-    await mkdir(join(wwwDir(h), 'cgi-bin'), {recursive: true})
-    await writeFile(join(wwwDir(h), 'cgi-bin', 'index.cgi'), cgiScript(h), {mode: 0o755})
-    // A static file, not the CGI: busybox httpd only runs CGI for /cgi-bin/… and directory URLs, and a health check
-    // should not fork a shell. Remove it to make HAProxy's httpchk fail this server.
+    await mkdir(wwwDir(h), {recursive: true})
+    // `/` is a static file: failover probes and load tests hit it many times a second, and a CGI forking a shell per
+    // request would make the real servers, not the failover, what they measure. The echo CGI has its own path.
+    await writeFile(join(wwwDir(h), 'index.html'), `server=${h.name}\n`)
+    await writeFile(echoScriptPath(h), echoScript(h), {mode: 0o755})
+    await writeFile(httpdConfigPath(h), httpdConfig(plan, h))
+    // Remove it to make HAProxy's httpchk fail this server.
     if (!(await exists(join(wwwDir(h), 'health')))) await writeFile(join(wwwDir(h), 'health'), 'ok\n')
   }
 }
@@ -104,10 +110,11 @@ export function sshdConfig(plan: LabPlan, h: LabHostPlan): string {
   ].join('\n')
 }
 
-// The response's first line is exactly `server=NAME`: tests and failover probes parse it. Host, X-Forwarded-For and
-// Cookie are always printed (empty when absent) so checks of forwarding and stickiness can rely on the lines.
-// busybox httpd hands every request header to CGI as HTTP_NAME (checked with busybox 1.35).
-export function cgiScript(h: LabHostPlan): string {
+// The first line of every answer is exactly `server=NAME`: tests and failover probes parse it. `/echo` (and anything
+// below it) also prints the request: Host, X-Forwarded-For and Cookie always (empty when absent) so checks of
+// forwarding and stickiness can rely on the lines, then the other request headers, sorted. lighttpd hands every
+// request header to CGI as HTTP_NAME.
+export function echoScript(h: LabHostPlan): string {
   return `#!/bin/sh
 # Lab real server ${h.name}: says who answered and what it was asked.
 printf 'Content-Type: text/plain\\r\\n\\r\\n'
@@ -122,6 +129,29 @@ env | awk '/^HTTP_[A-Z0-9_]*=/ && !/^HTTP_(HOST|X_FORWARDED_FOR|COOKIE)=/ {
 `
 }
 
+/**
+ * lighttpd: one event-driven process per real server (about 2 MiB), thousands of new connections a second on two
+ * cores, where busybox httpd's fork per connection managed a few hundred. Its pid file is in the host's private /run.
+ */
+export function httpdConfig(plan: LabPlan, h: LabHostPlan): string {
+  const s = (v: string) => JSON.stringify(v)
+  return [
+    `# HTTP service of lab real server ${h.name} (lab ${plan.name}); rewritten by every \`lbctl lab up\`.`,
+    `server.document-root = ${s(wwwDir(h))}`,
+    // LVS-DR delivers packets still addressed to the VIP (on lo once deployed): listen on every address there.
+    `server.bind = ${s(plan.topology === 'lvs-dr' ? '0.0.0.0' : h.address)}`,
+    'server.port = 80',
+    'server.pid-file = "/run/lighttpd.pid"',
+    `server.errorlog = ${s(join(h.dir, 'lighttpd.log'))}`,
+    'server.modules = ("mod_alias", "mod_cgi")',
+    'index-file.names = ("index.html")',
+    'mimetype.assign = ("" => "text/plain")',
+    `alias.url = ("/echo" => ${s(echoScriptPath(h))})`,
+    'cgi.assign = (".cgi" => "")',
+    '',
+  ].join('\n')
+}
+
 /** The shell run as the child of the host's tini: private mounts, hostname, addresses, then sshd in the foreground. */
 export function initScript(plan: LabPlan, h: LabHostPlan): string {
   const lines = [`# Init of lab host ${h.name} (lab ${plan.name}), run by tini as PID 2 of the host; rewritten by \`lbctl lab up\`.`, 'set -e']
@@ -134,8 +164,7 @@ export function initScript(plan: LabPlan, h: LabHostPlan): string {
     'ip link set eth0 up',
   )
   // Daemonizes after binding, so the port is open once this returns; its parent becomes tini, which reaps it.
-  // LVS-DR delivers packets still addressed to the VIP (on lo once deployed): listen on every address there.
-  if (h.role === 'real_server') lines.push(cmd`busybox httpd -p ${plan.topology === 'lvs-dr' ? '0.0.0.0:80' : `${h.address}:80`} -h ${wwwDir(h)}`)
+  if (h.role === 'real_server') lines.push(cmd`lighttpd -f ${httpdConfigPath(h)}`)
   lines.push(cmd`exec /usr/sbin/sshd -D -e -f ${join(h.dir, 'sshd_config')}`)
   return lines.join('\n')
 }

@@ -1,6 +1,6 @@
 import {accessSync, constants, existsSync} from 'node:fs'
 import {delimiter, join} from 'node:path'
-import {LabError, run} from './run.js'
+import {LabError} from './run.js'
 
 interface Requirement {
   cmd: string
@@ -23,7 +23,7 @@ const NEEDED: Requirement[] = [
   {cmd: 'ethtool', pkg: 'ethtool', why: 'director NIC tuning'},
   {cmd: 'killall', pkg: 'psmisc', why: 'vrrp_script chk_haproxy (killall -0)'},
   {cmd: 'tini', pkg: 'tini', why: 'the reaping init of each host'},
-  {cmd: 'busybox', pkg: 'busybox-static', why: 'the real servers\' HTTP service'},
+  {cmd: 'lighttpd', pkg: 'lighttpd', why: 'the real servers\' HTTP service'},
 ]
 
 // sudo and cron often run with a PATH that lacks the sbin directories where sshd and keepalived live.
@@ -59,13 +59,6 @@ export async function checkPrereqs(): Promise<Record<string, string>> {
     else {
       problems.push(`  - ${r.cmd} (${r.why}): not found; install with: apt-get install -y ${r.pkg}`)
       missingPkgs.add(r.pkg)
-    }
-  }
-  if (paths.busybox) {
-    const r = await run([paths.busybox, '--list'])
-    if (!r.stdout.split('\n').includes('httpd')) {
-      problems.push('  - busybox has no httpd applet; install with: apt-get install -y busybox-static')
-      missingPkgs.add('busybox-static')
     }
   }
   for (const ns of ['net', 'pid', 'mnt', 'uts']) {

@@ -1,5 +1,5 @@
 /**
- * `lbctl lab` for real: namespaces, sshd, keepalived and busybox httpd on this machine, no mocks. Needs root and the
+ * `lbctl lab` for real: namespaces, sshd, keepalived and lighttpd on this machine, no mocks. Needs root and the
  * Debian packages lab up checks for. Uses its own lab names and subnets (itlab 198.18.20.0/24, itlab2
  * 198.18.21.0/24) and an inventory directory in /tmp, so a developer's own lab is never touched.
  */
@@ -174,7 +174,7 @@ describe('lbctl lab', {skip, timeout: 120_000}, () => {
     assert.match(await sshOk('lb1', 'ip -4 addr show dev eth0'), new RegExp(`inet ${vip.replaceAll('.', '\\.')}/24`))
     assert.doesNotMatch(await sshOk('lb2', 'ip -4 addr show dev eth0'), new RegExp(vip.replaceAll('.', '\\.')))
     // Through the VIP from the client: round robin over the three real servers, X-Forwarded-For added by HAProxy.
-    const through = await sshOk('client', `for i in 1 2 3; do busybox wget -q -O - http://${vip}/; done`)
+    const through = await sshOk('client', `for i in 1 2 3; do busybox wget -q -O - http://${vip}/echo; done`)
     assert.deepEqual(through.split('\n').filter((l) => l.startsWith('server=')).sort(), ['server=web1', 'server=web2', 'server=web3'])
     assert.ok(through.includes(`x-forwarded-for: ${at(5)}`), through)
     // HAProxy dies on lb1 only: lb1's check fails (it cannot see lb2's haproxy), the VIP moves to lb2.
@@ -187,11 +187,12 @@ describe('lbctl lab', {skip, timeout: 120_000}, () => {
     assert.match(await sshOk('client', `busybox wget -q -O - http://${vip}/`), /^server=web[123]\n/)
   })
 
-  test('a real server answers the client over HTTP with its name and the request headers', async () => {
-    const out = await sshOk('client', `busybox wget -q -O - --header 'X-Forwarded-For: 203.0.113.9' --header 'Cookie: SRV=web1' http://${at(21)}/`)
+  test('a real server answers / with its name from a static file, and /echo with the request headers too', async () => {
+    assert.equal(await sshOk('client', `busybox wget -q -O - http://${at(21)}/`), 'server=web1\n')
+    const out = await sshOk('client', `busybox wget -q -O - --header 'X-Forwarded-For: 203.0.113.9' --header 'Cookie: SRV=web1' http://${at(21)}/echo`)
     const lines = out.split('\n')
     assert.equal(lines[0], 'server=web1')
-    assert.ok(lines.includes('request: GET / HTTP/1.1') || lines.some((l) => /^request: GET \/ HTTP\/1\.[01]$/.test(l)), out)
+    assert.ok(lines.some((l) => /^request: GET \/echo HTTP\/1\.[01]$/.test(l)), out)
     assert.ok(lines.includes(`host: ${at(21)}`), out)
     assert.ok(lines.includes('x-forwarded-for: 203.0.113.9'), out)
     assert.ok(lines.includes('cookie: SRV=web1'), out)
