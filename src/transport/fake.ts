@@ -3,7 +3,7 @@
  * diffing, reporting). Never used by acceptance tests: they talk to real sshd.
  */
 import type { ShellCommand } from '../shell/index.js'
-import type { ExecOptions, ExecResult, Transport } from './types.js'
+import type { ExecOptions, ExecResult, RemoteProcess, Transport } from './types.js'
 
 export type FakeReply = Partial<ExecResult> | ((command: string, stdin: Buffer | undefined, fake: FakeTransport) => Partial<ExecResult>)
 
@@ -56,6 +56,14 @@ export class FakeTransport implements Transport {
     if (this.closed) throw new Error(`FakeTransport ${this.host}: put after close`)
     this.commands.push(`put ${path}`)
     this.files.set(path, { content: Buffer.from(content), mode: opts.mode ?? 0o644 })
+  }
+
+  /** The scripted reply's stdout arrives in one chunk, then the command ends. */
+  async stream(command: ShellCommand, onStdout: (chunk: string) => void): Promise<RemoteProcess> {
+    const r = await this.exec(command)
+    queueMicrotask(() => r.stdout && onStdout(r.stdout))
+    const done = new Promise<ExecResult>((resolve) => setImmediate(() => resolve({ ...r, stdout: '' })))
+    return { done, write: () => {}, end: () => {}, close: () => {} }
   }
 
   /** A file written by put(), as text. */

@@ -27,7 +27,7 @@ import {
 import { appendKnownHost, blobKeyType, fingerprint, hostString, knownKeyTypes, loadKnownHosts, verify } from './known-hosts.js'
 import { Limiter } from './limit.js'
 import { resolveTarget, type ResolvedHost } from './ssh-config.js'
-import type { ConnectOptions, ExecOptions, ExecResult, SshTarget, Transport } from './types.js'
+import type { ConnectOptions, ExecOptions, ExecResult, RemoteProcess, SshTarget, Transport } from './types.js'
 
 // ssh2 is CommonJS; its named exports are not visible to Node's ESM loader.
 const { Client, utils } = ssh2
@@ -425,6 +425,61 @@ export class SshTransport implements Transport {
         reject(this.lost ?? new ConnectionLostError(this.where, (e as Error).message, { cause: e }))
         release()
       }
+    })
+  }
+
+  /**
+   * Holds a channel slot for as long as the command runs, like exec(); the
+   * caller's promise resolves as soon as the channel is open.
+   */
+  stream(command: ShellCommand, onStdout: (chunk: string) => void): Promise<RemoteProcess> {
+    const text = this.wrap(command).text
+    return new Promise((resolveOpen, rejectOpen) => {
+      this.limiter
+        .run(
+          () =>
+            new Promise<void>((release) => {
+              if (this.lost) {
+                rejectOpen(this.lost)
+                return release()
+              }
+              const onChannel = (err: Error | undefined, stream: ClientChannel) => {
+                if (err) {
+                  rejectOpen(this.lost ?? new ConnectionLostError(this.where, `cannot open a channel: ${err.message}`, { cause: err }))
+                  return release()
+                }
+                sshCounters.channels++
+                this.channelsOpened++
+                const errOut: Buffer[] = []
+                let code: number | null = null
+                let signal: string | undefined
+                let settle!: { resolve: (r: ExecResult) => void; reject: (e: unknown) => void }
+                const done = new Promise<ExecResult>((resolve, reject) => (settle = { resolve, reject }))
+                // A caller that never awaits `done` must not crash the process on a lost connection.
+                done.catch(() => undefined)
+                stream.setEncoding('utf8')
+                stream.on('data', (d: string) => onStdout(d))
+                stream.stderr.on('data', (d: Buffer) => errOut.push(d))
+                stream.on('exit', (c: number | null, sig?: string) => {
+                  code = c
+                  if (sig) signal = sig
+                })
+                stream.on('close', () => {
+                  release()
+                  if (code === null && signal === undefined && this.lost) return settle.reject(this.lost)
+                  settle.resolve({ code: code ?? -1, stdout: '', stderr: Buffer.concat(errOut).toString('utf8'), ...(signal ? { signal } : {}) })
+                })
+                resolveOpen({ done, write: (data) => void stream.write(data), end: () => stream.end(), close: () => stream.close() })
+              }
+              try {
+                this.client.exec(text, onChannel)
+              } catch (e) {
+                rejectOpen(this.lost ?? new ConnectionLostError(this.where, (e as Error).message, { cause: e }))
+                release()
+              }
+            }),
+        )
+        .catch(rejectOpen)
     })
   }
 

@@ -33,7 +33,25 @@ export interface Transport {
    * file atomically. mode defaults to 0o644. Rejects with PutError on failure.
    */
   put(path: string, content: string | Buffer, opts?: { mode?: number }): Promise<void>
+  /**
+   * Start a long-lived command and hand its stdout over as it arrives (a
+   * monitor, a probe loop), instead of once it ends. Its stdin stays open
+   * until `end()`; resolves once the command runs.
+   */
+  stream(command: ShellCommand, onStdout: (chunk: string) => void): Promise<RemoteProcess>
   close(): Promise<void>
+}
+
+/** A command started by Transport.stream(). */
+export interface RemoteProcess {
+  /** Settles when the command ends: its exit status and stderr (stdout went to onStdout). Rejects when the connection is lost. */
+  readonly done: Promise<ExecResult>
+  /** Write to its stdin. */
+  write(data: string): void
+  /** Close its stdin (EOF): a command that watches its stdin ends by itself. */
+  end(): void
+  /** Close the channel without waiting for the command. */
+  close(): void
 }
 
 /** Where and how to reach one host. Fields set here win over ~/.ssh/config. */
