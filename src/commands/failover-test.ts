@@ -12,9 +12,9 @@ import {timelineHtml, timelineSvg} from '../report/timeline.js'
 
 export default class FailoverTest extends Command {
   static description = `Prove failover: kill services on the cluster, measure what clients lose, and restore.
-Probes every VIP service every --interval ms (a new connection each, HTTP status or TCP connect) while sampling which director holds each VIP, then per scenario: fault, VIP move, restore, back to the initial state. Each outage is compared with the bound keepalived's timers allow (see README, "Failover tests").
+Probes every VIP service every --interval ms (a new connection each, HTTP GET --path or TCP connect) while each director streams its address and daemon events, then per scenario: a baseline (no fault unless the cluster answers), fault, VIP move, restore, back to the initial state. Each outage is compared with the bound keepalived's timers allow (see README, "Failover tests").
 Default scenarios: haproxy-kill, keepalived-stop, keepalived-kill, realserver-down, maintenance; iface-down only when named. Scenarios are data: playbooks/failover-test.yaml.
-Exit codes: 0 every scenario passed, 1 one failed, 2 invalid inventory/scenarios/arguments, 3 refused (unhealthy cluster, not confirmed), 4 unreachable host, 130 interrupted (restored first).`
+Exit codes: 0 every scenario passed, 1 one failed, 2 invalid inventory/scenarios/arguments, 3 refused (unhealthy cluster, not confirmed), 4 unreachable host, 5 inconclusive (the cluster did not answer before a fault: no verdict), 130 interrupted (restored first).`
 
   static examples = [
     '<%= config.bin %> failover-test lab',
@@ -29,10 +29,12 @@ Exit codes: 0 every scenario passed, 1 one failed, 2 invalid inventory/scenarios
     list: Flags.boolean({description: 'List the scenarios and exit'}),
     playbook: Flags.string({default: 'failover-test', description: 'Scenarios file: a name from playbooks/ or a path'}),
     instance: Flags.string({description: 'VRRP instance whose VIPs are failed over (default: the first)'}),
-    from: Flags.string({description: 'Probe from this client host of the inventory (a shell loop over SSH; needs curl there) instead of the controller'}),
-    interval: Flags.integer({default: 20, min: 5, description: 'Milliseconds between probes'}),
+    from: Flags.string({description: 'Probe from this client host of the inventory (one perl process there, started over SSH) instead of the controller'}),
+    interval: Flags.integer({default: 20, min: 5, description: 'Milliseconds between probes (each opens a new connection to every VIP service)'}),
+    path: Flags.string({default: '/', description: 'HTTP path the probes ask for: on a busy or production cluster, a cheap page such as /health'}),
     timeout: Flags.integer({default: 800, min: 50, description: 'Probe timeout in ms (below the 1 s SYN retransmission, so a lost SYN counts as a failure)'}),
-    'sample-interval': Flags.integer({default: 50, min: 10, description: 'Milliseconds between VIP samples on each director'}),
+    'check-interval': Flags.integer({default: 50, min: 10, description: 'Milliseconds between checks of keepalived\'s and HAProxy\'s pids on each director (shell builtins: no process started)'}),
+    'sample-interval': Flags.integer({hidden: true, min: 10, description: 'Old name of --check-interval'}),
     tolerance: Flags.integer({default: 10, min: 0, max: 1000, description: 'Percent a measured outage may exceed its bound'}),
     json: Flags.boolean({description: 'Print the full result (probe series and VIP samples included) as JSON'}),
     junit: Flags.string({description: 'Write JUnit XML here (one testcase per scenario)'}),
@@ -63,6 +65,7 @@ Exit codes: 0 every scenario passed, 1 one failed, 2 invalid inventory/scenarios
       return
     }
     if (flags.report && !/\.(html?|svg)$/i.test(flags.report)) this.error('--report: give a file ending in .html or .svg', {exit: 2})
+    if (!/^\/[\x21-\x7e]*$/.test(flags.path)) this.error(`--path: give a URL path starting with "/" and without spaces (got ${JSON.stringify(flags.path)})`, {exit: 2})
 
     const guard = isLabInventory(resolveInventoryPath(args.inventory))
     if (!guard.lab && !flags.yes) await this.confirm(cluster.name, cluster.directors.map((d) => d.name), scenarios)
@@ -88,7 +91,8 @@ Exit codes: 0 every scenario passed, 1 one failed, 2 invalid inventory/scenarios
         from: flags.from,
         probeIntervalMs: flags.interval,
         probeTimeoutMs: flags.timeout,
-        sampleIntervalMs: flags['sample-interval'],
+        path: flags.path,
+        checkIntervalMs: flags['sample-interval'] ?? flags['check-interval'],
         tolerance: flags.tolerance / 100,
         force: flags.force,
         acceptNew: flags['accept-new'],
@@ -109,6 +113,8 @@ Exit codes: 0 every scenario passed, 1 one failed, 2 invalid inventory/scenarios
     if (report.interrupted) return this.exit(130)
     if (report.unreachable) return this.exit(4)
     if (report.refused) return this.exit(3)
+    if (report.scenarios.some((s) => s.status === 'fail' || s.status === 'error')) return this.exit(1)
+    if (report.scenarios.some((s) => s.status === 'inconclusive')) return this.exit(5)
     if (!report.ok) return this.exit(1)
   }
 

@@ -118,3 +118,35 @@ export function trackedScripts(cluster: Cluster, inst: VrrpInstance, track: stri
 export function downFileOf(script: VrrpScript): string | undefined {
   return /^\/usr\/bin\/test ! -e (\S+)$/.exec(script.command)?.[1]
 }
+
+/**
+ * How many timers a failover of this kind waits on, one after the other: each can fire late on a busy host (see
+ * withHostDelay). A failing script: its `fall` runs, the backup's master-down timer, the new master's gratuitous ARP.
+ * A kill: the master-down timer and the ARP. A graceful stop: the priority-0 advert, the skew timer and the ARP.
+ */
+export function timerSteps(b: Bound): number {
+  if (b.kind === 'track_script') return (b.terms.fall ?? 1) + 2
+  if (b.kind === 'master_down') return 2
+  if (b.kind === 'skew') return 3
+  return 0
+}
+
+/**
+ * The bound on this machine, now: the formula plus what the hosts' own timers were measured to overrun during the
+ * scenario (the directors' trackers and the controller's probe timer report the worst wakeup delay of every second).
+ * Each timer of the chain is allowed one of the largest delays seen — on a quiet host a few milliseconds in all, on a
+ * host busy with other work as much as it really costs. The term is shown in the formula, never hidden.
+ */
+export function withHostDelay(b: Bound, delaysMs: readonly number[]): Bound {
+  const steps = timerSteps(b)
+  if (steps === 0 || delaysMs.length === 0) return b
+  const worst = [...delaysMs].sort((x, y) => y - x).slice(0, steps + 1)
+  // One more than the timers: the probe that sees the VIP back is itself started by a timer.
+  const delayS = Math.round(worst.reduce((n, x) => n + x, 0)) / 1000
+  return {
+    ...b,
+    seconds: round(b.seconds + delayS),
+    formula: `${b.formula} + host delay ${delayS}`,
+    terms: {...b.terms, host_delay: delayS},
+  }
+}

@@ -9,15 +9,26 @@ import type {ProbeResult, ProbeTarget} from './types.js'
 
 export interface Prober {
   start(): Promise<void>
+  /** The answered probes so far, and when the ones still in flight started (for the baseline gate). */
+  snapshot(): {results: ProbeResult[]; inFlight: number[]}
   /** Stops starting probes, waits for those in flight, returns every result. */
   stop(): Promise<ProbeResult[]>
+  /** How late its own timer fired over [from, to]: the worst of each second, in ms (when it can tell). */
+  delays?(from: number, to: number): number[]
+}
+
+export interface ProbeOptions {
+  intervalMs: number
+  timeoutMs: number
+  /** HTTP(S) path every probe asks for. */
+  path: string
 }
 
 /** HAProxy's own failure answers are 5xx (502, 503, 504); anything below means the load balancer did its job. */
 export const okStatus = (status: number) => status > 0 && status < 500
 
 /** One probe: resolves with its outcome, never rejects. `now` is the run's clock. */
-export function probeOnce(t: ProbeTarget, timeoutMs: number, now: () => number): Promise<ProbeResult> {
+export function probeOnce(t: ProbeTarget, timeoutMs: number, now: () => number, path = '/'): Promise<ProbeResult> {
   const start = now()
   return new Promise((resolve) => {
     let settled = false
@@ -39,7 +50,7 @@ export function probeOnce(t: ProbeTarget, timeoutMs: number, now: () => number):
       return
     }
     // agent: false and Connection: close — a new TCP connection per probe, as a new client would open.
-    const opts = {host: t.address, port: t.port, path: '/', method: 'GET', agent: false as const, headers: {Connection: 'close', 'User-Agent': 'lbctl-failover-test'}}
+    const opts = {host: t.address, port: t.port, path, method: 'GET', agent: false as const, headers: {Connection: 'close', 'User-Agent': 'lbctl-failover-test'}}
     const req = t.kind === 'https' ? httpsRequest({...opts, rejectUnauthorized: false}) : httpRequest(opts)
     cleanup = () => req.destroy()
     req.on('error', onError)
@@ -52,17 +63,29 @@ export function probeOnce(t: ProbeTarget, timeoutMs: number, now: () => number):
   })
 }
 
-export function controllerProber(targets: ProbeTarget[], opts: {intervalMs: number; timeoutMs: number; now: () => number}): Prober {
+export function controllerProber(targets: ProbeTarget[], opts: ProbeOptions & {now: () => number}): Prober {
   const results: ProbeResult[] = []
-  const pending = new Set<Promise<void>>()
+  const pending = new Map<Promise<void>, number>()
   let timer: NodeJS.Timeout | undefined
+  // The worst lateness of the interval timer in each second: a busy controller starts probes late.
+  const late: {t: number; ms: number}[] = []
+  let last: number | undefined
   const fire = () => {
+    const now = opts.now()
+    if (last !== undefined) {
+      const ms = Math.max(0, now - last - opts.intervalMs)
+      const cur = late.at(-1)
+      if (cur && Math.floor(cur.t / 1000) === Math.floor(now / 1000)) cur.ms = Math.max(cur.ms, ms)
+      else late.push({t: now, ms})
+    }
+    last = now
     for (const t of targets) {
-      const p = probeOnce(t, opts.timeoutMs, opts.now).then((r) => {
+      const started = opts.now()
+      const p = probeOnce(t, opts.timeoutMs, opts.now, opts.path).then((r) => {
         results.push(r)
         pending.delete(p)
       })
-      pending.add(p)
+      pending.set(p, started)
     }
   }
   return {
@@ -70,9 +93,11 @@ export function controllerProber(targets: ProbeTarget[], opts: {intervalMs: numb
       fire()
       timer = setInterval(fire, opts.intervalMs)
     },
+    snapshot: () => ({results: [...results], inFlight: [...pending.values()]}),
+    delays: (from, to) => late.filter((x) => x.t >= from && x.t <= to).map((x) => x.ms),
     async stop() {
       if (timer) clearInterval(timer)
-      await Promise.all([...pending])
+      await Promise.all([...pending.keys()])
       return results.sort((a, b) => a.start - b.start)
     },
   }

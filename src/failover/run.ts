@@ -6,12 +6,14 @@ import type {Cluster, Host} from '../inventory/model.js'
 import type {HostFacts} from '../modules/types.js'
 import {sshTarget} from '../playbook/connect.js'
 import {factsAndLockCommand, parseFactsAndLock} from '../playbook/lock.js'
+import {DIRECT} from '../render/paths.js'
 import {openAll, type Transport} from '../transport/index.js'
 import {runClock} from './clock.js'
 import {healthProblems, readState} from './health.js'
 import {controllerProber} from './probe.js'
 import {remoteProber} from './remote-probe.js'
 import {runScenario} from './scenario.js'
+import {VipTracker} from './tracker.js'
 import type {Scenario} from './scenarios.js'
 import {pickInstance, probeTargets, servingRealServers} from './targets.js'
 import type {FailoverReport, ScenarioResult} from './types.js'
@@ -24,9 +26,13 @@ export interface FailoverOptions {
   from?: string
   probeIntervalMs?: number
   probeTimeoutMs?: number
-  sampleIntervalMs?: number
+  /** HTTP(S) path the probes ask for (default /). */
+  path?: string
+  /** How often each director's tracker checks keepalived's and HAProxy's pids (no process is started for it). */
+  checkIntervalMs?: number
   tolerance?: number
-  settleMs?: number
+  /** The baseline window before each fault, in ms (default 1000). */
+  baselineMs?: number
   force?: boolean
   acceptNew?: boolean
   knownHosts?: string
@@ -62,7 +68,8 @@ export async function runFailoverTest(o: FailoverOptions): Promise<FailoverRepor
     // later through the retransmission, which would hide the outage; as long as possible otherwise, so a loaded
     // machine's slow answer is not taken for a failure.
     probeTimeoutMs: o.probeTimeoutMs ?? 800,
-    sampleIntervalMs: o.sampleIntervalMs ?? 50,
+    path: o.path ?? '/',
+    checkIntervalMs: o.checkIntervalMs ?? 50,
     tolerance: o.tolerance ?? 0.1,
   }
   const targets = probeTargets(cluster)
@@ -73,15 +80,19 @@ export async function runFailoverTest(o: FailoverOptions): Promise<FailoverRepor
     instance: inst.name,
     prober: o.from ?? 'controller',
     settings,
+    probeRate: (1000 / settings.probeIntervalMs) * targets.length,
     targets,
     scenarios: [],
+    instruments: {},
     interrupted: false,
     ok: false,
     durationMs: 0,
   }
+  let tracker: VipTracker | undefined
   const finish = () => {
     report.interrupted = signal.aborted
     report.ok = !report.refused && !report.unreachable && !signal.aborted && report.scenarios.every((s) => s.status === 'pass' || s.status === 'skipped')
+    if (tracker) report.instruments = tracker.load(0, clock.now())
     report.durationMs = clock.now()
     return report
   }
@@ -112,6 +123,19 @@ export async function runFailoverTest(o: FailoverOptions): Promise<FailoverRepor
     }
     if (problems.length) log(`warning: testing an unhealthy cluster (--force): ${problems.join('; ')}`)
 
+    // One tracker per director for the whole run (see tracker.ts): events, not polls. Debian's systemd units use the
+    // same pid files as lbctl's direct mode.
+    tracker = await VipTracker.start(transports, cluster.directors.map((d) => d.name), {
+      clock,
+      keepalivedPidfile: DIRECT.keepalivedPid,
+      haproxyPidfile: cluster.haproxy ? DIRECT.haproxyPid : '',
+      checkMs: settings.checkIntervalMs,
+    })
+    const lost = tracker.problems()
+    if (lost.length) {
+      report.refused = `cannot watch the directors, nothing was done:\n${lost.map((p) => `  ${p}`).join('\n')}`
+      return finish()
+    }
     const from = o.from ? transports.get(o.from)! : undefined
     let stop: string | undefined
     for (const sc of o.scenarios) {
@@ -128,12 +152,17 @@ export async function runFailoverTest(o: FailoverOptions): Promise<FailoverRepor
         state,
         signal,
         log,
-        settleMs: o.settleMs ?? 1000,
-        ...settings,
-        newProber: () =>
-          from
-            ? remoteProber(from, targets, {intervalMs: settings.probeIntervalMs, timeoutMs: settings.probeTimeoutMs, clock, maxSeconds: 600})
-            : controllerProber(targets, {intervalMs: settings.probeIntervalMs, timeoutMs: settings.probeTimeoutMs, now: clock.now}),
+        tracker,
+        probeIntervalMs: settings.probeIntervalMs,
+        probeTimeoutMs: settings.probeTimeoutMs,
+        probeTargets: targets.length,
+        tolerance: settings.tolerance,
+        baselineMs: o.baselineMs ?? 1000,
+        baselineTries: 3,
+        newProber: () => {
+          const p = {intervalMs: settings.probeIntervalMs, timeoutMs: settings.probeTimeoutMs, path: settings.path}
+          return from ? remoteProber(from, targets, {...p, clock, maxSeconds: 600}) : controllerProber(targets, {...p, now: clock.now})
+        },
       }
       const r = await runScenario(sc, ctx)
       state = ctx.state
@@ -143,6 +172,7 @@ export async function runFailoverTest(o: FailoverOptions): Promise<FailoverRepor
     }
     return finish()
   } finally {
+    await tracker?.stop()
     await Promise.all([...transports.values()].map((t) => t.close().catch(() => undefined)))
   }
 }
@@ -164,6 +194,7 @@ function notRun(sc: Scenario, why: string): ScenarioResult {
     times: {start: 0, end: 0},
     steps: [],
     probes: [],
-    samples: [],
+    events: [],
+    instruments: {},
   }
 }

@@ -1,21 +1,23 @@
 /**
- * One scenario, end to end: probes and VIP sampling running, a baseline, the fault, watching the VIP move, the
- * restore (always, also after an error or Ctrl-C), waiting until the cluster is back, then the measurements.
+ * One scenario, end to end: probes running, a baseline that must pass before any fault, the fault, watching the VIP
+ * move, the restore (always, also after an error or Ctrl-C), waiting until the cluster is back, then the measurements.
+ * What the directors do comes from their trackers (tracker.ts), which run for the whole test.
  */
 import type {Cluster, Host, VrrpInstance} from '../inventory/model.js'
 import type {HostFacts} from '../modules/types.js'
 import {cmd} from '../shell/index.js'
 import type {Transport} from '../transport/types.js'
-import {DEFAULT_MAX_GAP_MS, movedAt, outage, splitBrains, staleVips} from './analyze.js'
-import {backupPriority, downFileOf, haproxyCheckBound, masterDownBound, returnS, skewBound, trackScriptBound, trackedScripts} from './bounds.js'
+import {baseline, outage} from './analyze.js'
+import {backupPriority, downFileOf, haproxyCheckBound, masterDownBound, returnS, skewBound, trackScriptBound, trackedScripts, withHostDelay} from './bounds.js'
 import {hostClock, toRunTime, type RunClock} from './clock.js'
-import {type ClusterState, holderDifferences, readState} from './health.js'
+import {type ClusterState, holderDifferences, holdersOf} from './health.js'
+import {longestOverlapMs, movedAt, splitBrains, staleVips, statesAt} from './holds.js'
 import type {Prober} from './probe.js'
-import {startSampler} from './sampler.js'
 import {expectations, type Scenario} from './scenarios.js'
 import {renderedFiles, runSteps, type StepContext, type StepRun} from './steps.js'
 import {faultTarget} from './targets.js'
-import type {Bound, ScenarioResult, VipSample} from './types.js'
+import type {VipTracker} from './tracker.js'
+import type {Baseline, Bound, ScenarioResult} from './types.js'
 import {ratioOf, verdict} from './verdict.js'
 
 export interface ScenarioContext {
@@ -24,11 +26,16 @@ export interface ScenarioContext {
   transports: Map<string, Transport>
   facts: Map<string, HostFacts>
   clock: RunClock
+  tracker: VipTracker
   newProber: () => Prober
   probeIntervalMs: number
-  sampleIntervalMs: number
+  probeTimeoutMs: number
+  /** Probes per interval (one per target). */
+  probeTargets: number
   tolerance: number
-  settleMs: number
+  /** The baseline window before the fault; up to `baselineTries` windows are tried. */
+  baselineMs: number
+  baselineTries: number
   signal: AbortSignal
   log: (line: string) => void
   /** The state the scenario starts from; replaced by the state it leaves. */
@@ -38,6 +45,8 @@ export interface ScenarioContext {
 const STATE_DIR = '/run/lbctl/failover'
 /** After the VIP moved: keep watching this long for a flap back or a split brain. */
 const TAIL_MS = 1000
+/** A director whose tracker has said nothing for this long does not answer (its heartbeat is every second). */
+const SILENT_MS = 3000
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -86,7 +95,8 @@ function skeleton(sc: Scenario, ctx: ScenarioContext): ScenarioResult {
     times: {start: now, end: now},
     steps: [],
     probes: [],
-    samples: [],
+    events: [],
+    instruments: {},
   }
 }
 
@@ -118,6 +128,36 @@ function prepare(sc: Scenario, ctx: ScenarioContext): {target: Host; bound: Boun
   return {target, bound, env}
 }
 
+/**
+ * Probe until one baseline window passed (every probe answered, p99 latency within half the timeout), at most
+ * `baselineTries` windows: a verdict is only worth giving on a cluster that was answering before the fault.
+ */
+async function gate(ctx: ScenarioContext, prober: Prober, probingSince: number): Promise<Baseline> {
+  const limitMs = ctx.probeTimeoutMs / 2
+  let from = probingSince
+  let last: Baseline | undefined
+  for (let tries = 1; tries <= ctx.baselineTries && !ctx.signal.aborted; tries++) {
+    const to = from + ctx.baselineMs
+    // Every probe of the window has had `limitMs` to answer by then.
+    await sleep(to + limitMs - ctx.clock.now(), ctx.signal)
+    const {results, inFlight} = prober.snapshot()
+    const expected = (ctx.baselineMs / ctx.probeIntervalMs) * ctx.probeTargets
+    last = {...baseline(results, from, to, ctx.clock.now(), ctx.probeTimeoutMs, {inFlight, expected}), tries}
+    if (last.ok) return last
+    from = to
+  }
+  return last ?? {ok: false, windowMs: 0, probes: 0, failed: 0, p50Ms: 0, p99Ms: 0, limitMs, tries: 0}
+}
+
+export function baselineReason(b: Baseline, probeIntervalMs: number): string {
+  const ms = (x: number) => `${Math.round(x)} ms`
+  return (
+    `no verdict: the cluster did not answer the probes reliably before the fault, so no fault was injected — ` +
+    `${b.failed} of ${b.probes} probes failed, latency p50 ${ms(b.p50Ms)} p99 ${ms(b.p99Ms)} (limit ${ms(b.limitMs)}) in the last of ${b.tries} window(s) of ${(b.windowMs / 1000).toFixed(1)} s. ` +
+    `Check the service behind the VIP; on a busy machine probe less often (--interval ${Math.max(100, probeIntervalMs * 5)}) or a cheaper page (--path /health)`
+  )
+}
+
 export async function runScenario(sc: Scenario, ctx: ScenarioContext): Promise<ScenarioResult> {
   const result = skeleton(sc, ctx)
   const prep = prepare(sc, ctx)
@@ -126,7 +166,7 @@ export async function runScenario(sc: Scenario, ctx: ScenarioContext): Promise<S
     return result
   }
   const {target, bound, env} = prep
-  const {cluster, inst, clock, transports} = ctx
+  const {cluster, inst, clock, transports, tracker} = ctx
   const vip = inst.vips[0].address
   const allVips = Object.keys(ctx.state.holders)
   // "Moved" means: away from where the scenario found it (the target itself for vip_holder scenarios).
@@ -136,61 +176,75 @@ export async function runScenario(sc: Scenario, ctx: ScenarioContext): Promise<S
   const stepCtx: StepContext = {cluster, host: target, facts: ctx.facts.get(target.name)!, transports, env, now: clock.now, files: renderedFiles(cluster, target.name)}
   ctx.log(`${sc.name}: ${sc.description} (target ${target.name}, bound ${bound.seconds.toFixed(2)} s)`)
 
-  const sampler = startSampler(transports, cluster.directors.map((d) => d.name), ctx.sampleIntervalMs, clock.now)
   const prober = ctx.newProber()
   let fault: StepRun | undefined
   let restore: StepRun | undefined
   let error: string | undefined
   let restoreProblem: string | undefined
+  let faultTried = false
   try {
+    const probingSince = clock.now()
     await prober.start()
-    await sleep(ctx.settleMs, ctx.signal)
-    if (!ctx.signal.aborted) {
+    result.baseline = await gate(ctx, prober, probingSince)
+    if (result.baseline.ok && !ctx.signal.aborted) {
+      faultTried = true
       fault = await runSteps('fault', sc.fault, {...stepCtx, stopOnFailure: true})
       result.times.fault = fault.lastSent
-      await observe(sc, ctx, bound, holder, () => sampler.samples, result.times.fault ?? clock.now())
+      await observe(sc, ctx, bound, holder, result.times.fault ?? clock.now())
     }
   } catch (e) {
     error = (e as Error).message
   } finally {
-    // Always: a restore of a fault that never happened is a no-op (service started, file removed …).
-    restore = await runSteps('restore', sc.restore, stepCtx)
-    result.times.restore = restore.firstSent ?? clock.now()
-    const back = await waitBack(sc, ctx, target, holder, sampler.samples, result.times.fault)
-    result.restored = back.ok
-    result.times.restored = back.at
-    result.finalHolders = back.state?.holders ?? result.finalHolders
-    if (back.state) ctx.state = back.state
-    restoreProblem = back.problem
-    if (back.note) result.notes.push(back.note)
-    await sleep(500)
+    // Always, once a fault may have run: a restore of a fault that never happened is a no-op (service started …).
+    if (faultTried || error) {
+      restore = await runSteps('restore', sc.restore, stepCtx)
+      result.times.restore = restore.firstSent ?? clock.now()
+      const back = await waitBack(sc, ctx, target, holder, result.times.fault)
+      result.restored = back.ok
+      result.times.restored = back.at
+      result.finalHolders = back.state?.holders ?? result.finalHolders
+      if (back.state) ctx.state = back.state
+      restoreProblem = back.problem
+      if (back.note) result.notes.push(back.note)
+      await sleep(500)
+    }
   }
-  const samples = await sampler.stop()
   const probes = await prober.stop().catch((e) => {
     error ??= `probes: ${(e as Error).message}`
     return []
   })
   result.times.end = clock.now()
-  result.samples = samples
+  await tracker.sync(result.times.end, 5000)
   result.probes = probes
+  result.events = tracker.slice(result.times.start, result.times.end)
+  result.instruments = tracker.load(result.times.start, result.times.end)
   result.steps = [...(fault?.outcomes ?? []), ...(restore?.outcomes ?? [])]
+
+  if (!faultTried && !error) {
+    result.status = ctx.signal.aborted ? 'error' : 'inconclusive'
+    result.reasons = ctx.signal.aborted ? ['interrupted (Ctrl-C) before the fault'] : [baselineReason(result.baseline!, ctx.probeIntervalMs)]
+    return result
+  }
 
   // Times the host reported itself (the link went down later than the step that arranged it).
   const marks = {...fault?.marks, ...restore?.marks}
   if (marks.fault !== undefined || marks.restore !== undefined) {
-    const hc = await hostClock(transports.get(target.name)!, clock).catch(() => undefined)
+    const hc = tracker.clockOf(target.name) ?? (await hostClock(transports.get(target.name)!, clock).catch(() => undefined))
     if (hc && marks.fault !== undefined) result.times.fault = toRunTime(marks.fault, clock, hc)
     if (hc && marks.restore !== undefined) result.times.restore = toRunTime(marks.restore, clock, hc)
   }
 
+  // The timers on this machine, now: the formula plus what the hosts' timers overran meanwhile (bounds.ts).
+  const delayUntil = result.times.restore ?? result.times.end
+  const measured = withHostDelay(bound, [...tracker.delays(result.times.start, delayUntil), ...(prober.delays?.(result.times.start, delayUntil) ?? [])])
+  result.bound = measured
+  const events = result.events
   const faultAt = result.times.fault
-  const moved = faultAt !== undefined ? movedAt(samples, vip, holder, faultAt) : undefined
+  const moved = faultAt !== undefined ? movedAt(events, vip, holder, faultAt) : undefined
   result.times.moved = moved?.at
   const out = faultAt !== undefined ? outage(probes, faultAt, result.times.restore!, result.times.end) : {longestMs: 0, failed: 0, total: 0}
-  // Samples further apart than a few sampling intervals say nothing about the time between them.
-  const maxGap = Math.max(DEFAULT_MAX_GAP_MS, 3 * ctx.sampleIntervalMs)
-  result.splitBrain = splitBrains(samples, allVips, maxGap)
-  result.staleVips = staleVips(samples, allVips, maxGap)
+  result.splitBrain = splitBrains(events, allVips, splitBrainMinMs(inst.advertInt))
+  result.staleVips = staleVips(events, allVips)
   for (const s of result.staleVips) result.notes.push(`${s.vip} stayed on ${s.director} for ${(s.durationMs / 1000).toFixed(2)} s after its keepalived died (a stale VIP: it still answers ARP there)`)
   const movedS = moved && faultAt !== undefined ? (moved.at - faultAt) / 1000 : undefined
   result.measures = {
@@ -199,18 +253,18 @@ export async function runScenario(sc: Scenario, ctx: ScenarioContext): Promise<S
     failedProbes: probes.filter((p) => !p.ok).length,
     totalProbes: probes.length,
     failedDuringReturn: probes.filter((p) => !p.ok && p.start >= result.times.restore!).length,
-    ratio: ratioOf(out.longestMs / 1000, bound),
+    ratio: ratioOf(out.longestMs / 1000, measured),
     returnS: result.times.restored !== undefined ? (result.times.restored - result.times.restore!) / 1000 : undefined,
+    overlapMs: longestOverlapMs(events, allVips),
   }
   const stepFailures = result.steps.filter((s) => s.status === 'failed').map((s) => `${s.phase} step "${s.task}" on ${s.host} failed: ${s.message ?? ''}`)
   if (error) stepFailures.push(error)
   if (ctx.signal.aborted) stepFailures.push('interrupted (Ctrl-C): restored and stopped')
-  const baselineOk = faultAt === undefined || probes.some((p) => p.ok && p.start < faultAt)
   result.reasons = verdict({
     expect: result.expect,
-    bound,
+    bound: measured,
     tolerance: ctx.tolerance,
-    sampleIntervalMs: ctx.sampleIntervalMs,
+    timingSlackMs: tracker.uncertaintyMs(),
     movedS,
     movedTo: moved?.to,
     outageS: out.longestMs / 1000,
@@ -219,7 +273,6 @@ export async function runScenario(sc: Scenario, ctx: ScenarioContext): Promise<S
     restored: result.restored,
     restoreProblem,
     stepFailures: faultAt === undefined && !stepFailures.length ? ['the fault did not run'] : stepFailures,
-    baselineOk,
   })
   // Cut short, its expectations mean nothing; what still matters is whether the cluster is back.
   if (ctx.signal.aborted) result.reasons = result.reasons.filter((r) => /^interrupted|^split brain|did not get back/.test(r))
@@ -227,14 +280,22 @@ export async function runScenario(sc: Scenario, ctx: ScenarioContext): Promise<S
   return result
 }
 
+/**
+ * Two live holders for longer than this is a split brain. A handover resolves on the new master's first advert, sent
+ * the moment it takes over; the old master must have let go before the next one would be due.
+ */
+export function splitBrainMinMs(advertIntS: number): number {
+  return Math.max(200, advertIntS * 1000)
+}
+
 /** Until the VIP has moved (plus a tail), or the scenario's observation window is over. */
-async function observe(sc: Scenario, ctx: ScenarioContext, bound: Bound, from: string, samples: () => readonly VipSample[], faultAt: number): Promise<void> {
+async function observe(sc: Scenario, ctx: ScenarioContext, bound: Bound, from: string, faultAt: number): Promise<void> {
   const expectMove = expectations(sc).includes('vip_moves')
   const windowMs = (sc.observe ?? (expectMove ? bound.seconds * (1 + ctx.tolerance) + 2 : bound.seconds + 1)) * 1000
   const deadline = faultAt + windowMs
   const vip = ctx.inst.vips[0].address
   while (!ctx.signal.aborted && ctx.clock.now() < deadline) {
-    if (expectMove && movedAt(samples(), vip, from, faultAt)) {
+    if (expectMove && movedAt(ctx.tracker.events(), vip, from, faultAt)) {
       await sleep(TAIL_MS, ctx.signal)
       return
     }
@@ -242,15 +303,27 @@ async function observe(sc: Scenario, ctx: ScenarioContext, bound: Bound, from: s
   }
 }
 
+/** The cluster as the trackers see it now: who has each VIP, which daemons run; a silent director does not answer. */
+function trackedState(ctx: ScenarioContext): ClusterState {
+  const now = ctx.clock.now()
+  const states = statesAt(ctx.tracker.events(), now)
+  const directors = ctx.cluster.directors.map((d) => {
+    const s = states.get(d.name)
+    if (!s || now - ctx.tracker.knownUntil(d.name) > SILENT_MS) return {name: d.name, reachable: false, addresses: []}
+    return {name: d.name, reachable: true, addresses: [...s.addresses.keys()], keepalived: s.keepalived ? 'running' : undefined, haproxy: s.haproxy ? 'running' : undefined}
+  })
+  return {directors, holders: holdersOf(ctx.cluster, directors)}
+}
+
 /**
- * Polls the cluster until every VIP is where it should be and every daemon runs: where the scenario found it, or
- * where nopreempt leaves it once it moved. Real-server targets must listen on their port again.
+ * Until every VIP is where it should be and every daemon runs, as the trackers report it: where the scenario found
+ * it, or where nopreempt leaves it once it moved. Real-server targets must listen on their port again.
  */
-async function waitBack(sc: Scenario, ctx: ScenarioContext, target: Host, holder: string, samples: readonly VipSample[], faultAt: number | undefined) {
+async function waitBack(sc: Scenario, ctx: ScenarioContext, target: Host, holder: string, faultAt: number | undefined) {
   const {cluster, inst, clock} = ctx
   const expected = {...ctx.state.holders}
   let note: string | undefined
-  const moved = faultAt !== undefined ? movedAt(samples, inst.vips[0].address, holder, faultAt) : undefined
+  const moved = faultAt !== undefined ? movedAt(ctx.tracker.events(), inst.vips[0].address, holder, faultAt) : undefined
   if (inst.nopreempt && moved) {
     for (const v of inst.vips) expected[v.address] = [moved.to]
     note = `${inst.name} sets nopreempt: its VIPs stay on ${moved.to}`
@@ -260,15 +333,21 @@ async function waitBack(sc: Scenario, ctx: ScenarioContext, target: Host, holder
   const deadline = clock.now() + limitMs + (sc.observe ?? 0) * 1000
   let problem: string | undefined
   let state: ClusterState | undefined
+  let listenerCheckedAt = -Infinity
+  let listener: string | undefined = target.kind === 'real_server' ? 'not checked yet' : undefined
   for (;;) {
-    state = await readState(cluster, ctx.transports, ctx.facts)
+    state = trackedState(ctx)
     const diffs = holderDifferences(expected, state.holders)
     const daemons = state.directors.flatMap((d) => (!d.reachable ? [`${d.name} does not answer`] : [...(d.keepalived ? [] : [`keepalived is not running on ${d.name}`]), ...(cluster.haproxy && !d.haproxy ? [`haproxy is not running on ${d.name}`] : [])]))
-    const listener = target.kind === 'real_server' ? await listens(ctx, target) : undefined
+    // The real server is not tracked: ask it, but at most once a second.
+    if (target.kind === 'real_server' && listener && clock.now() - listenerCheckedAt >= 1000) {
+      listenerCheckedAt = clock.now()
+      listener = await listens(ctx, target)
+    }
     problem = [...diffs, ...daemons, ...(listener ? [listener] : [])].join('; ') || undefined
     if (!problem) return {ok: true, at: clock.now(), state, note}
     if (clock.now() > deadline) return {ok: false, problem: `after ${(limitMs / 1000).toFixed(0)} s: ${problem}`, state, note}
-    await sleep(250)
+    await sleep(50)
   }
 }
 

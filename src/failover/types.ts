@@ -24,17 +24,44 @@ export interface ProbeResult {
   detail: string
 }
 
-/** One `ip -4 -o addr show` on one director, over its SSH connection. */
-export interface VipSample {
+/**
+ * One thing a director's tracker reported (tracker-script.ts), on the run's time line:
+ *   start       the director's stream begins (or a scenario's slice: the state at that moment follows at the same t)
+ *   end         nothing is known after this (its stream was lost, or the slice ends)
+ *   add / del   address `what` appeared on / left interface `iface`
+ *   link        interface `what` went up / down
+ *   keepalived / haproxy   the daemon started (`up`, pid in `what`) or stopped running
+ */
+export interface VipEvent {
   director: string
-  /** When the command was sent and when its answer arrived: it ran somewhere in between. */
-  sent: number
-  recv: number
-  /** False when the director did not answer (its link is down, the command failed). */
+  t: number
+  kind: 'start' | 'end' | 'add' | 'del' | 'link' | 'keepalived' | 'haproxy'
+  what?: string
+  iface?: string
+  up?: boolean
+}
+
+/** What the instruments cost a host over a scenario (see tracker-script.ts). */
+export interface InstrumentLoad {
+  /** Processes the tracker itself started (its monitor and snapshot, once per run). */
+  trackerProcesses: number
+  /** Every process (and thread) started on the host meanwhile, from its last allocated pid: the fault steps, keepalived's check scripts … */
+  hostProcesses: number
+  seconds: number
+}
+
+/** The probes before the fault: whether the cluster answered well enough for a verdict to mean anything. */
+export interface Baseline {
   ok: boolean
-  addresses: string[]
-  /** Whether a keepalived process ran on the director at that moment. */
-  keepalived: boolean
+  windowMs: number
+  probes: number
+  failed: number
+  p50Ms: number
+  p99Ms: number
+  /** p99 may not exceed this (half the probe timeout). */
+  limitMs: number
+  /** How many windows were tried before it passed (or gave up). */
+  tries: number
 }
 
 /** A scenario's timer bound, from the inventory's configuration (see bounds.ts). */
@@ -72,10 +99,11 @@ export interface StepOutcome {
   durationMs: number
 }
 
-export type ScenarioStatus = 'pass' | 'fail' | 'skipped' | 'error' | 'not_run'
+/** inconclusive: the cluster did not answer the probes before the fault, so no fault was injected and no verdict given. */
+export type ScenarioStatus = 'pass' | 'fail' | 'inconclusive' | 'skipped' | 'error' | 'not_run'
 
 export interface ScenarioMeasures {
-  /** Fault → the VIP first seen on another director (live keepalived). */
+  /** Fault → the VIP up on another director (live keepalived). */
   movedS?: number
   /** Longest run of failed probes after the fault and before the restore, as a duration. */
   outageS: number
@@ -87,6 +115,8 @@ export interface ScenarioMeasures {
   ratio?: number
   /** Restore started → every VIP where it should be and every daemon healthy. */
   returnS?: number
+  /** The longest time two directors both held a VIP live (a handover's overlap; a split brain when long). */
+  overlapMs: number
 }
 
 export interface ScenarioResult {
@@ -111,8 +141,12 @@ export interface ScenarioResult {
   finalHolders: Record<string, string[]>
   times: {start: number; fault?: number; moved?: number; restore?: number; restored?: number; end: number}
   steps: StepOutcome[]
+  baseline?: Baseline
   probes: ProbeResult[]
-  samples: VipSample[]
+  /** The directors' VIP and daemon events over the scenario (the state at its start first). */
+  events: VipEvent[]
+  /** Per host: what the instruments cost it. */
+  instruments: Record<string, InstrumentLoad>
 }
 
 export interface FailoverReport {
@@ -121,9 +155,13 @@ export interface FailoverReport {
   startedAt: string
   instance?: string
   prober: string
-  settings: {probeIntervalMs: number; probeTimeoutMs: number; sampleIntervalMs: number; tolerance: number}
+  settings: {probeIntervalMs: number; probeTimeoutMs: number; path: string; checkIntervalMs: number; tolerance: number}
+  /** New connections per second the probes open, all targets together. */
+  probeRate: number
   targets: ProbeTarget[]
   scenarios: ScenarioResult[]
+  /** Per director, over the whole run: what the instruments cost it. */
+  instruments: Record<string, InstrumentLoad>
   /** Set when nothing ran: unhealthy cluster, unreachable host. */
   refused?: string
   unreachable?: string

@@ -1,7 +1,7 @@
 import type {FailoverReport, ScenarioResult} from '../failover/types.js'
 
 const sec = (x: number | undefined) => (x === undefined ? '—' : `${x.toFixed(2)} s`)
-const RESULT: Record<ScenarioResult['status'], string> = {pass: 'PASS', fail: 'FAIL', skipped: 'SKIP', error: 'ERROR', not_run: 'NOT RUN'}
+const RESULT: Record<ScenarioResult['status'], string> = {pass: 'PASS', fail: 'FAIL', inconclusive: 'INCONCLUSIVE', skipped: 'SKIP', error: 'ERROR', not_run: 'NOT RUN'}
 
 function row(s: ScenarioResult): string[] {
   const m = s.measures
@@ -34,23 +34,32 @@ export function failoverTable(report: FailoverReport): string {
   lines.push(table([['SCENARIO', 'TARGET', 'VIP MOVED', 'OUTAGE', 'BOUND', 'RATIO', 'FAILED', 'SPLIT BRAIN', 'RESTORED', 'RESULT'], ...report.scenarios.map(row)]))
   lines.push('')
   for (const s of report.scenarios) {
-    const prefix = {pass: '', fail: 'FAIL: ', error: 'ERROR: ', skipped: 'skipped: ', not_run: ''}[s.status]
+    const prefix = {pass: '', fail: 'FAIL: ', inconclusive: 'INCONCLUSIVE: ', error: 'ERROR: ', skipped: 'skipped: ', not_run: ''}[s.status]
     for (const r of s.reasons) lines.push(`${s.name}: ${prefix}${r}`)
     for (const n of s.notes) lines.push(`${s.name}: note: ${n}`)
     if (s.bound && s.measures) lines.push(`${s.name}: bound ${s.bound.formula} = ${s.bound.seconds.toFixed(3)} s`)
   }
-  const failed = report.scenarios.filter((s) => s.status === 'fail' || s.status === 'error').length
-  const passed = report.scenarios.filter((s) => s.status === 'pass').length
+  const count = (...st: ScenarioResult['status'][]) => report.scenarios.filter((s) => st.includes(s.status)).length
+  const st = report.settings
+  const rate = (n: number) => (n < 10 ? n.toFixed(1) : n.toFixed(0))
   lines.push(
     '',
-    `${report.cluster}: ${passed} passed, ${failed} failed, ${report.scenarios.length - passed - failed} skipped/not run — probes every ${report.settings.probeIntervalMs} ms from ${report.prober} ` +
-      `(timeout ${report.settings.probeTimeoutMs} ms) on ${report.targets.map((t) => t.name).join(', ')}; VIPs sampled every ${report.settings.sampleIntervalMs} ms; ` +
-      `tolerance ${Math.round(report.settings.tolerance * 100)} %; ${(report.durationMs / 1000).toFixed(1)} s${report.interrupted ? '; INTERRUPTED' : ''}`,
+    `${report.cluster}: ${count('pass')} passed, ${count('fail', 'error')} failed, ${count('inconclusive')} inconclusive, ${count('skipped', 'not_run')} skipped/not run — ${(report.durationMs / 1000).toFixed(1)} s${report.interrupted ? '; INTERRUPTED' : ''}`,
+    `probes: ${report.targets.some((t) => t.kind !== 'tcp') ? `GET ${st.path}` : 'TCP connect'} every ${st.probeIntervalMs} ms from ${report.prober} = ${rate(report.probeRate)} new connections/s ` +
+      `(timeout ${st.probeTimeoutMs} ms) on ${report.targets.map((t) => t.name).join(', ')}; tolerance ${Math.round(st.tolerance * 100)} %`,
+    `directors: address and link events streamed, daemon pids checked every ${st.checkIntervalMs} ms; processes started per second by lbctl's instruments (all processes on the host): ${instrumentsLine(report.instruments)}`,
   )
   return lines.join('\n')
 }
 
-/** --json: everything, the probe series and VIP samples included, times in ms since the run started. */
+/** "lb1 0.06/s (2.1/s), lb2 …": what watching cost each host. */
+export function instrumentsLine(load: FailoverReport['instruments']): string {
+  const per = (n: number, s: number) => (s > 0 ? `${(n / s).toFixed(2)}/s` : '—')
+  const parts = Object.entries(load).map(([h, l]) => `${h} ${per(l.trackerProcesses, l.seconds)} (${per(l.hostProcesses, l.seconds)})`)
+  return parts.join(', ') || '—'
+}
+
+/** --json: everything, the probe series and the directors' events included, times in ms since the run started. */
 export function failoverJson(report: FailoverReport): string {
   const round = (x: number) => Math.round(x * 10) / 10
   return JSON.stringify(
@@ -59,9 +68,9 @@ export function failoverJson(report: FailoverReport): string {
       scenarios: report.scenarios.map((s) => ({
         ...s,
         probes: s.probes.map((p) => [p.target, round(p.start), round(p.latency), p.ok ? 1 : 0, p.detail]),
-        samples: s.samples.map((x) => [x.director, round(x.sent), round(x.recv), x.ok ? 1 : 0, x.keepalived ? 1 : 0, x.addresses.filter((a) => s.vips.includes(a) || Object.keys(s.initialHolders).includes(a))]),
+        events: s.events.map((e) => [e.director, round(e.t), e.kind, e.what ?? '', e.iface ?? (e.up === undefined ? '' : e.up ? 1 : 0)]),
       })),
-      series_format: {probes: ['target', 'start_ms', 'latency_ms', 'ok', 'detail'], samples: ['director', 'sent_ms', 'recv_ms', 'answered', 'keepalived', 'vips_held']},
+      series_format: {probes: ['target', 'start_ms', 'latency_ms', 'ok', 'detail'], events: ['director', 't_ms', 'kind', 'address/interface/pid', 'interface (add, del) or up (link, keepalived, haproxy)']},
     },
     null,
     2,

@@ -1,8 +1,10 @@
 /**
  * JUnit XML (the Ant/Jenkins schema CI systems read): one testsuite per run, one testcase per scenario, <failure>
- * for a failed scenario, <error> for one that broke, <skipped> for one that did not run.
+ * for a failed scenario, <error> for one that broke or gave no verdict (inconclusive), <skipped> for one that did not
+ * run.
  */
 import type {FailoverReport, ScenarioResult} from '../failover/types.js'
+import {instrumentsLine} from './failover-table.js'
 
 /** XML 1.0 text or attribute value: the five special characters escaped, characters XML forbids dropped. */
 export function xmlEscape(s: string): string {
@@ -18,9 +20,9 @@ export function xmlEscape(s: string): string {
 const attrs = (a: Record<string, string | number>) => Object.entries(a).map(([k, v]) => ` ${k}="${xmlEscape(String(v))}"`).join('')
 const secs = (ms: number) => (ms / 1000).toFixed(3)
 
-function measures(s: ScenarioResult): string {
+function measures(s: ScenarioResult): string[] {
   const m = s.measures
-  if (!m) return ''
+  if (!m) return []
   const f = (x?: number) => (x === undefined ? '-' : `${x.toFixed(3)} s`)
   return [
     `target: ${s.target ?? '-'}`,
@@ -32,7 +34,7 @@ function measures(s: ScenarioResult): string {
     `split brain: ${s.splitBrain.length ? s.splitBrain.map((b) => `${b.vip} on ${b.directors.join('+')} ${b.durationMs.toFixed(0)} ms`).join(', ') : 'no'}`,
     `restored: ${s.restored ? `yes, after ${f(m.returnS)}` : 'no'}`,
     ...s.notes.map((n) => `note: ${n}`),
-  ].join('\n')
+  ]
 }
 
 function testcase(report: FailoverReport, s: ScenarioResult): string {
@@ -41,9 +43,16 @@ function testcase(report: FailoverReport, s: ScenarioResult): string {
   const why = s.reasons.join('\n')
   if (s.status === 'fail') body.push(`      <failure${attrs({message: s.reasons[0] ?? 'failed', type: 'FailoverFailure'})}>${xmlEscape(why)}</failure>`)
   if (s.status === 'error') body.push(`      <error${attrs({message: s.reasons[0] ?? 'error', type: 'FailoverError'})}>${xmlEscape(why)}</error>`)
+  // No verdict is not a failure of the cluster: CI shows it as an error of the test itself.
+  if (s.status === 'inconclusive') body.push(`      <error${attrs({message: s.reasons[0] ?? 'inconclusive', type: 'Inconclusive'})}>${xmlEscape(why)}</error>`)
   if (s.status === 'skipped' || s.status === 'not_run') body.push(`      <skipped${attrs({message: s.reasons[0] ?? 'not run'})}/>`)
-  const out = measures(s)
-  if (out) body.push(`      <system-out>${xmlEscape(out)}</system-out>`)
+  const b = s.baseline
+  const out = [
+    ...(b ? [`baseline: ${b.ok ? 'ok' : 'FAILED'}, ${b.failed}/${b.probes} probes failed, latency p50 ${b.p50Ms.toFixed(1)} ms p99 ${b.p99Ms.toFixed(1)} ms (limit ${b.limitMs} ms), ${b.tries} window(s)`] : []),
+    ...measures(s),
+    ...(Object.keys(s.instruments).length ? [`instruments, processes started per second by lbctl (all on the host): ${instrumentsLine(s.instruments)}`] : []),
+  ]
+  if (out.length) body.push(`      <system-out>${xmlEscape(out.join('\n'))}</system-out>`)
   return [head, ...body, '    </testcase>'].join('\n')
 }
 
@@ -57,7 +66,7 @@ export function junitXml(report: FailoverReport): string {
     name: `lbctl failover-test ${report.cluster}`,
     tests: cases.length,
     failures: count(['fail']),
-    errors: count(['error']) + (refused ? 1 : 0),
+    errors: count(['error', 'inconclusive']) + (refused ? 1 : 0),
     skipped: count(['skipped', 'not_run']),
     time: secs(report.durationMs),
     timestamp: report.startedAt.replace(/\.\d+Z$/, ''),

@@ -3,8 +3,8 @@
  * pasted into a change ticket: per scenario, every probe as a green (ok) or red (failed) tick, and per director a
  * band showing when it held the VIP, with the fault, the VIP's move, the restore and the return marked.
  */
-import {DEFAULT_MAX_GAP_MS, holdStates, instant} from '../failover/analyze.js'
-import type {FailoverReport, ScenarioResult, VipSample} from '../failover/types.js'
+import {holds, type HoldState} from '../failover/holds.js'
+import type {FailoverReport, ScenarioResult, VipEvent} from '../failover/types.js'
 import {xmlEscape as x} from './junit.js'
 
 const W = 1360
@@ -13,7 +13,7 @@ const RIGHT = 24
 const PW = W - LEFT - RIGHT
 const ROW = 20
 const PALETTE = ['#2563eb', '#7c3aed', '#0d9488', '#c026d3', '#4f46e5', '#0284c7', '#65a30d', '#9333ea', '#0f766e']
-const COLOR = {ok: '#16a34a', failed: '#dc2626', none: '#e5e7eb', stale: '#f59e0b', fault: '#dc2626', moved: '#ea580c', restore: '#2563eb', back: '#16a34a', split: '#dc2626'}
+const COLOR = {ok: '#16a34a', failed: '#dc2626', none: '#e5e7eb', stale: '#f59e0b', isolated: '#94a3b8', fault: '#dc2626', moved: '#ea580c', restore: '#2563eb', back: '#16a34a', split: '#dc2626'}
 
 const f2 = (n: number) => n.toFixed(2)
 const px = (n: number) => Math.round(n * 10) / 10
@@ -23,26 +23,15 @@ function tickStep(spanS: number): number {
   return 120
 }
 
-function ownerBands(samples: VipSample[], director: string, vip: string, X: (t: number) => number, y: number, color: string, maxGapMs: number): string[] {
-  const list = samples.filter((s) => s.director === director).sort((a, b) => a.sent - b.sent)
-  const answered = list.filter((s) => s.ok)
-  const held = holdStates(answered, vip)
-  const states = new Map(answered.map((s, i) => [s, held[i]]))
-  const fillOf = (s: VipSample) => (!s.ok ? 'url(#noanswer)' : {live: color, stale: COLOR.stale, none: COLOR.none}[states.get(s)!])
-  // Each sample's state from the moment it most likely ran; a late answer (the director was cut off) leaves its wait
-  // shown as "no answer".
-  const points: {t: number; fill: string}[] = []
-  for (const s of list) {
-    if (s.recv - s.sent > maxGapMs) points.push({t: s.sent, fill: 'url(#noanswer)'})
-    points.push({t: instant(s, maxGapMs), fill: fillOf(s)})
-  }
-  const out: string[] = []
-  for (let i = 0; i < points.length; ) {
-    let j = i + 1
-    while (j < points.length && points[j].fill === points[i].fill) j++
-    const to = j < points.length ? points[j].t : list[list.length - 1].recv
-    out.push(`<rect x="${px(X(points[i].t))}" y="${y}" width="${px(Math.max(0.5, X(to) - X(points[i].t)))}" height="${ROW - 4}" fill="${points[i].fill}"/>`)
-    i = j
+/**
+ * A director's hold on the VIP as bands, exactly as its events say; where its stream said nothing (before it
+ * started, after it was lost) the row stays hatched.
+ */
+function ownerBands(events: VipEvent[], director: string, vip: string, X: (t: number) => number, t0: number, t1: number, y: number, color: string): string[] {
+  const fill: Record<HoldState, string> = {live: color, stale: COLOR.stale, isolated: COLOR.isolated, none: COLOR.none}
+  const out = [`<rect x="${px(X(t0))}" y="${y}" width="${px(X(t1) - X(t0))}" height="${ROW - 4}" fill="url(#unknown)"/>`]
+  for (const h of holds(events, vip).get(director) ?? []) {
+    out.push(`<rect x="${px(X(h.start))}" y="${y}" width="${px(Math.max(0.5, X(h.end) - X(h.start)))}" height="${ROW - 4}" fill="${fill[h.state]}"/>`)
   }
   return out
 }
@@ -74,7 +63,7 @@ function panel(r: FailoverReport, s: ScenarioResult, top: number, directorColor:
   for (const vip of vips) {
     for (const [d, color] of directorColor) {
       out.push(`<text x="${LEFT - 8}" y="${y + 13}" class="label" text-anchor="end">${x(vips.length > 1 ? `${d} · ${vip}` : `${d} holds ${vip}`)}</text>`)
-      out.push(...ownerBands(s.samples, d, vip, X, y + 2, color, Math.max(DEFAULT_MAX_GAP_MS, 3 * r.settings.sampleIntervalMs)))
+      out.push(...ownerBands(s.events, d, vip, X, t0, t1, y + 2, color))
       y += ROW
     }
   }
@@ -109,8 +98,9 @@ function legend(directorColor: Map<string, string>, y: number): string {
     ['probe failed', COLOR.failed],
     ...[...directorColor].map(([d, c]): [string, string] => [`VIP on ${d}`, c]),
     ['VIP stale (keepalived dead)', COLOR.stale],
+    ['VIP on a link that is down', COLOR.isolated],
     ['no VIP', COLOR.none],
-    ['no answer', 'url(#noanswer)'],
+    ['not known', 'url(#unknown)'],
   ]
   let xx = 8
   const out: string[] = []
@@ -122,15 +112,15 @@ function legend(directorColor: Map<string, string>, y: number): string {
 }
 
 export function timelineSvg(r: FailoverReport): string {
-  const directors = [...new Set(r.scenarios.flatMap((s) => s.samples.map((x) => x.director)))].sort()
+  const directors = [...new Set(r.scenarios.flatMap((s) => s.events.map((x) => x.director)))].sort()
   const directorColor = new Map(directors.map((d, i) => [d, PALETTE[i % PALETTE.length]]))
   const parts: string[] = []
   let y = 8
   parts.push(`<text x="8" y="${y + 16}" class="h1">${x(`lbctl failover-test ${r.cluster} — ${r.ok ? 'PASS' : 'FAIL'} — ${r.startedAt}`)}</text>`)
-  parts.push(`<text x="8" y="${y + 34}" class="sub">${x(`${r.inventory} · probes every ${r.settings.probeIntervalMs} ms from ${r.prober} · VIPs sampled every ${r.settings.sampleIntervalMs} ms over SSH · tolerance ${Math.round(r.settings.tolerance * 100)} %`)}</text>`)
+  parts.push(`<text x="8" y="${y + 34}" class="sub">${x(`${r.inventory} · GET ${r.settings.path} every ${r.settings.probeIntervalMs} ms from ${r.prober} · VIPs from each director's own address events · tolerance ${Math.round(r.settings.tolerance * 100)} %`)}</text>`)
   parts.push(legend(directorColor, y + 44))
   y += 70
-  for (const s of r.scenarios.filter((q) => q.measures)) {
+  for (const s of r.scenarios.filter((q) => q.measures || q.probes.length)) {
     const p = panel(r, s, y, directorColor)
     parts.push(`<g class="scenario" id="${x(`scenario-${s.name}`)}">`, p.svg, '</g>')
     y += p.height + 16
@@ -138,7 +128,7 @@ export function timelineSvg(r: FailoverReport): string {
   const style = `text{font-family:DejaVu Sans,Arial,sans-serif;fill:#111827}.h1{font-size:17px;font-weight:bold}.title{font-size:14px;font-weight:bold}.sub{font-size:12px;fill:#374151}.label{font-size:12px}.legend{font-size:11px}.tick{font-size:11px;fill:#4b5563}.mark{font-size:11px;font-weight:bold}`
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" viewBox="0 0 ${W} ${y}">`,
-    `<defs><style>${style}</style><pattern id="noanswer" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#fff"/><line x1="0" y1="0" x2="0" y2="6" stroke="#9ca3af" stroke-width="2"/></pattern></defs>`,
+    `<defs><style>${style}</style><pattern id="unknown" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#fff"/><line x1="0" y1="0" x2="0" y2="6" stroke="#9ca3af" stroke-width="2"/></pattern></defs>`,
     `<rect width="${W}" height="${y}" fill="#ffffff"/>`,
     ...parts,
     '</svg>',

@@ -1,7 +1,9 @@
 /**
- * lbctl failover-test on a real lab: every default scenario passes within its bound, the reports are valid, a
- * deliberately broken cluster (the backup on another VRID: both directors hold the VIP) fails, Ctrl-C restores, a
- * non-lab inventory is not touched without confirmation — and after every run the cluster is as it was.
+ * lbctl failover-test on a real lab: every default scenario passes within its bound — on a quiet machine and with two
+ * CPU hogs beside it —, the reports are valid, the instruments start almost no processes on the directors, a cluster
+ * that does not answer gets no fault and no verdict, a deliberately broken cluster (the backup on another VRID: both
+ * directors hold the VIP) fails also on a busy machine, Ctrl-C restores, a non-lab inventory is not touched without
+ * confirmation — and after every run the cluster is as it was.
  */
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
@@ -10,6 +12,7 @@ import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {XMLParser, XMLValidator} from 'fast-xml-parser'
 import {lbctl, ROOT, upLab, type TestLab} from '../helpers/lab.js'
+import {withCpuHogs} from '../helpers/load.js'
 
 const NAME = 'itfail'
 const SUBNET = '198.18.32.0/24'
@@ -26,10 +29,16 @@ interface Scenario {
   bound?: {seconds: number}
   measures?: {movedS?: number; outageS: number; failedProbes: number; ratio?: number}
 }
+interface Load {
+  trackerProcesses: number
+  hostProcesses: number
+  seconds: number
+}
 interface Report {
   ok: boolean
   refused?: string
-  scenarios: Scenario[]
+  scenarios: (Scenario & {events: unknown[][]; instruments: Record<string, Load>; baseline?: {ok: boolean; failed: number; probes: number}})[]
+  instruments: Record<string, Load>
 }
 
 interface Director {
@@ -71,7 +80,29 @@ async function failover(...args: string[]): Promise<{code: number; report: Repor
   return {code: r.code, report, stderr: r.stderr}
 }
 
-const summary = (r: Report) => r.scenarios.map((s) => `${s.name}: ${s.status} ${JSON.stringify(s.measures)} ${s.reasons.join('; ')}`).join('\n')
+const summary = (r: Report) => r.scenarios.map((s) => `${s.name}: ${s.status} ${JSON.stringify(s.measures)} bound ${s.bound?.seconds} ${s.reasons.join('; ')}`).join('\n')
+
+/** Every default scenario passed within its bound, the VIP moved where it should, and the instruments were cheap. */
+function assertDefaultsPass(report: Report, code: number, stderr: string): void {
+  assert.equal(code, 0, `${summary(report)}\n${stderr}`)
+  assert.deepEqual(report.scenarios.map((s) => s.name), ['haproxy-kill', 'keepalived-stop', 'keepalived-kill', 'realserver-down', 'maintenance'])
+  for (const s of report.scenarios) {
+    assert.equal(s.status, 'pass', `${s.name}: ${s.reasons.join('; ')}`)
+    assert.ok(s.measures!.outageS <= s.bound!.seconds * 1.1, `${s.name}: outage ${s.measures!.outageS} within the bound ${s.bound!.seconds}`)
+    assert.deepEqual(s.splitBrain, [])
+    assert.ok(s.restored)
+  }
+  const byName = Object.fromEntries(report.scenarios.map((s) => [s.name, s]))
+  assert.ok(byName['haproxy-kill'].measures!.failedProbes > 0, 'a killed HAProxy on the VIP holder is seen by clients')
+  assert.equal(byName['realserver-down'].measures!.failedProbes, 0, 'a dead real server is not')
+  for (const n of ['haproxy-kill', 'keepalived-stop', 'keepalived-kill', 'maintenance']) assert.ok(byName[n].measures!.movedS !== undefined, `${n}: the VIP moved`)
+  // The measuring instrument is not the load: at most one process per second per director (it was ~80).
+  for (const d of ['lb1', 'lb2']) {
+    const l = report.instruments[d]
+    assert.ok(l && l.seconds > 10, `${d}: instrument figures over the run`)
+    assert.ok(l.trackerProcesses / l.seconds <= 1, `${d}: ${l.trackerProcesses} processes in ${l.seconds} s`)
+  }
+}
 
 describe('lbctl failover-test on the lab', {concurrency: false}, () => {
   before(async () => {
@@ -88,23 +119,16 @@ describe('lbctl failover-test on the lab', {concurrency: false}, () => {
     const junit = join(lab.inventoryDir, 'failover.xml')
     const html = join(lab.inventoryDir, 'failover.html')
     const {code, report, stderr} = await failover('--junit', junit, '--report', html)
-    assert.equal(code, 0, `${summary(report)}\n${stderr}`)
-    assert.deepEqual(report.scenarios.map((s) => s.name), ['haproxy-kill', 'keepalived-stop', 'keepalived-kill', 'realserver-down', 'maintenance'])
-    for (const s of report.scenarios) {
-      assert.equal(s.status, 'pass', `${s.name}: ${s.reasons.join('; ')}`)
-      assert.ok(s.measures!.outageS <= s.bound!.seconds * 1.1, `${s.name}: outage ${s.measures!.outageS} within the bound ${s.bound!.seconds}`)
-      assert.deepEqual(s.splitBrain, [])
-      assert.ok(s.restored)
-    }
-    const byName = Object.fromEntries(report.scenarios.map((s) => [s.name, s]))
-    assert.ok(byName['haproxy-kill'].measures!.failedProbes > 0, 'a killed HAProxy on the VIP holder is seen by clients')
-    assert.equal(byName['realserver-down'].measures!.failedProbes, 0, 'a dead real server is not')
-    for (const n of ['haproxy-kill', 'keepalived-stop', 'keepalived-kill', 'maintenance']) assert.ok(byName[n].measures!.movedS !== undefined, `${n}: the VIP moved`)
+    assertDefaultsPass(report, code, stderr)
+    const ks = report.scenarios.find((s) => s.name === 'keepalived-stop')!
+    assert.ok(ks.events.some((e) => e[0] === 'lb1' && e[2] === 'del' && e[3] === VIP), 'the VIP leaving lb1 is an event of its own')
+    assert.ok(ks.baseline?.ok && ks.baseline.failed === 0 && ks.baseline.probes >= 25, JSON.stringify(ks.baseline))
 
     const xml = readFileSync(junit, 'utf8')
     assert.equal(XMLValidator.validate(xml), true)
     const suite = new XMLParser({ignoreAttributes: false, attributeNamePrefix: ''}).parse(xml).testsuites.testsuite
     assert.deepEqual([suite.tests, suite.failures, suite.errors], ['5', '0', '0'])
+    assert.match(JSON.stringify(suite.testcase), /instruments, processes started per second by lbctl/)
     const page = readFileSync(html, 'utf8')
     assert.equal(XMLValidator.validate(page), true)
     assert.equal((page.match(/<g class="scenario"/g) ?? []).length, 5)
@@ -121,6 +145,35 @@ describe('lbctl failover-test on the lab', {concurrency: false}, () => {
     assert.ok(s.measures!.failedProbes > 0, 'the client saw the outage')
     assert.ok(s.measures!.ratio! <= 1.1)
     await assertInitial('after iface-down', before)
+  })
+
+  test('with two CPU hogs beside it, every default scenario still passes within its bound', async () => {
+    const before = await state()
+    const {code, report, stderr} = await withCpuHogs(2, () => failover())
+    console.log(`# busy machine:\n${summary(report).replace(/^/gm, '#   ')}`)
+    assertDefaultsPass(report, code, stderr)
+    await assertInitial('after the default scenarios on a busy machine', before)
+  })
+
+  test('a cluster that does not answer gets no fault and no verdict: INCONCLUSIVE, exit 5, nothing touched', async () => {
+    const before = await state()
+    // Every real server stops serving: HAProxy answers 503 through the VIP.
+    for (const w of ['web1', 'web2', 'web3']) await lab.sh(w, 'kill "$(cat /run/lighttpd.pid)"')
+    try {
+      const {code, report, stderr} = await failover('--scenario', 'keepalived-kill', '--force')
+      assert.equal(code, 5, `${summary(report)}\n${stderr}`)
+      const [s] = report.scenarios
+      assert.equal(s.status, 'inconclusive')
+      assert.match(s.reasons[0], /^no verdict: the cluster did not answer the probes reliably before the fault, so no fault was injected — (\d+) of \1 probes failed, latency p50 \d+ ms p99 \d+ ms \(limit 400 ms\) in the last of 3 window\(s\) of 1\.0 s\. .*--interval 100.*--path \/health/)
+      assert.equal(s.measures, undefined)
+      assert.equal(s.steps.length, 0, 'no fault step ran')
+      const after = await state()
+      assert.deepEqual([after.lb1.keepalived, after.lb2.keepalived, after.lb1.vip], [before.lb1.keepalived, before.lb2.keepalived, true], 'keepalived was not killed')
+    } finally {
+      for (const w of ['web1', 'web2', 'web3']) await lab.sh(w, `lighttpd -f /var/lib/lbctl-lab/${NAME}/hosts/${w}/lighttpd.conf`)
+    }
+    for (let i = 0; i < 100 && (await lab.sh('client', `curl -s -o /dev/null -w '%{http_code}' -m 2 http://${VIP}/`)).stdout !== '200'; i++) await new Promise((r) => setTimeout(r, 100))
+    await assertInitial('after the inconclusive run', before)
   })
 
   test('a non-lab inventory is refused without a terminal unless --yes, and nothing is touched', async () => {
@@ -149,7 +202,7 @@ describe('lbctl failover-test on the lab', {concurrency: false}, () => {
     await assertInitial('after Ctrl-C')
   })
 
-  test('a backup on another VRID (both directors hold the VIP) is refused, and fails when forced; a redeploy repairs it', async () => {
+  test('a backup on another VRID (both directors hold the VIP) is refused, and fails when forced on a busy machine; a redeploy repairs it', async () => {
     const vrid = /virtual_router_id: (\d+)/.exec(readFileSync(lab.inventory, 'utf8'))![1]
     const other = String((Number(vrid) % 254) + 1)
     const hup = await lab.sh('lb2', `sed -i "s/virtual_router_id ${vrid}$/virtual_router_id ${other}/" /etc/keepalived/keepalived.conf && grep -q "virtual_router_id ${other}" /etc/keepalived/keepalived.conf && kill -HUP "$(cat /run/keepalived.pid)"`)
@@ -163,7 +216,7 @@ describe('lbctl failover-test on the lab', {concurrency: false}, () => {
     assert.match(refused.report.refused ?? '', /198\.18\.32\.100 is held by lb1 and lb2 \(split brain\)/)
 
     const junit = join(lab.inventoryDir, 'broken.xml')
-    const forced = await failover('--force', '--scenario', 'haproxy-kill', '--junit', junit)
+    const forced = await withCpuHogs(2, () => failover('--force', '--scenario', 'haproxy-kill', '--junit', junit))
     assert.equal(forced.code, 1, summary(forced.report))
     const [s] = forced.report.scenarios
     assert.equal(s.status, 'fail')

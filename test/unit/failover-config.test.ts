@@ -12,8 +12,7 @@ import {describe, test} from 'node:test'
 import {backupPriority, downFileOf, returnS, trackedScripts} from '../../src/failover/bounds.js'
 import {healthProblems, holderDifferences, parseState} from '../../src/failover/health.js'
 import {labNameOf} from '../../src/failover/lab-guard.js'
-import {parseProbeLines, targetUrl} from '../../src/failover/remote-probe.js'
-import {parseSample} from '../../src/failover/sampler.js'
+import {parseProbeLine, targetSpec} from '../../src/failover/remote-probe.js'
 import {loadScenarios, selectScenarios} from '../../src/failover/scenarios.js'
 import {parseMarks, withEnv} from '../../src/failover/steps.js'
 import {faultTarget, pickInstance, probeTargets} from '../../src/failover/targets.js'
@@ -111,10 +110,11 @@ function readFix(file: string): string {
 
 describe('targets and bounds from the inventory', () => {
   test('probes: every VIP service, https for ssl binds, tcp in tcp mode; binds on other addresses and stats left out', () => {
-    assert.deepEqual(probeTargets(cluster).map((t) => [t.name, t.kind, targetUrl(t)]), [
-      ['web 10.0.0.100:80', 'http', 'http://10.0.0.100:80/'],
-      ['web 10.0.0.100:443', 'https', 'https://10.0.0.100:443/'],
-      ['db 10.0.0.100:3306', 'tcp', 'tcp://10.0.0.100:3306'],
+    assert.deepEqual(probeTargets(cluster).map((t) => [t.name, t.kind, targetSpec(t)]), [
+      ['web 10.0.0.100:80', 'http', 'http,10.0.0.100,80'],
+      // From a --from client, HTTPS is a TCP connect: perl has no TLS without IO::Socket::SSL.
+      ['web 10.0.0.100:443', 'https', 'tcp,10.0.0.100,443'],
+      ['db 10.0.0.100:3306', 'tcp', 'tcp,10.0.0.100,3306'],
     ])
   })
 
@@ -147,10 +147,9 @@ describe('remote plumbing', () => {
     assert.equal(shown, "a b'; rm -rf /tmp/x")
   })
 
-  test('marks, samples and a director\'s state are parsed from command output', () => {
+  test('marks and a director\'s state are parsed from command output', () => {
     assert.deepEqual(parseMarks('x\nlbctl-mark fault 1795255000.123456789\nlbctl-mark restore 1795255007\n'), {fault: 1795255000123.4568, restore: 1795255007000})
-    const out = '2: eth0    inet 10.0.0.11/24 scope global eth0\n2: eth0    inet 10.0.0.100/24 scope global secondary eth0\nlbctl-keepalived=up\n'
-    assert.deepEqual(parseSample('lb1', 1, 2, out, 0), {director: 'lb1', sent: 1, recv: 2, ok: true, addresses: ['10.0.0.11', '10.0.0.100'], keepalived: true})
+    const out = '2: eth0    inet 10.0.0.11/24 scope global eth0\n2: eth0    inet 10.0.0.100/24 scope global secondary eth0\n'
     const st = parseState('lb1', `${out}lbctl-keepalived=94\nlbctl-haproxy=87\n`)
     assert.deepEqual([st.keepalived, st.haproxy, st.addresses], ['94', '87', ['10.0.0.11', '10.0.0.100']])
     const state = {directors: [st, {...parseState('lb2', 'lbctl-keepalived=5\n'), haproxy: undefined}], holders: {'10.0.0.100': ['lb1', 'lb2']}}
@@ -158,14 +157,17 @@ describe('remote plumbing', () => {
     assert.deepEqual(holderDifferences({'10.0.0.100': ['lb1']}, {'10.0.0.100': ['lb2']}), ['10.0.0.100 is on lb2, expected lb1'])
   })
 
-  test('a client\'s probe lines land on the controller\'s time line', () => {
+  test('a client\'s probe lines land on the controller\'s time line, judged as the controller\'s own probes', () => {
     const targets = probeTargets(cluster)
-    const lines = ['1795255000000000000 1795255000004000000 200 http://10.0.0.100:80/', '1795255000020000000 1795255000820000000 000 http://10.0.0.100:80/', '1795255000040000000 1795255000840000000 0.001200 tcp://10.0.0.100:3306', 'garbage'].join('\n')
-    const r = parseProbeLines(lines, targets, (ms) => ms - 1795255000000)
-    assert.deepEqual(r.map((p) => [p.target, p.start, p.latency, p.ok, p.detail]), [
+    const toRun = (ms: number) => ms - 1795255000000
+    const lines = ['P 0 1795255000.000000 4.000 1 200', 'P 0 1795255000.020000 800.100 0 timeout', 'P 0 1795255000.030000 2.500 1 503', 'P 2 1795255000.040000 1.200 1 connected', 'P 1 1795255000.060000 0.300 0 ECONNREFUSED', 'garbage', 'P 9 1795255000.0 1 1 200']
+    const r = lines.map((l) => parseProbeLine(l, targets, toRun)).filter((p) => p !== undefined)
+    assert.deepEqual(r.map((p) => [p.target, Math.round(p.start), p.latency, p.ok, p.detail]), [
       ['web 10.0.0.100:80', 0, 4, true, '200'],
-      ['web 10.0.0.100:80', 20, 800, false, 'failed'],
+      ['web 10.0.0.100:80', 20, 800.1, false, 'timeout'],
+      ['web 10.0.0.100:80', 30, 2.5, false, '503'],
       ['db 10.0.0.100:3306', 40, 1.2, true, 'connected'],
+      ['web 10.0.0.100:443', 60, 0.3, false, 'ECONNREFUSED'],
     ])
   })
 
