@@ -4,9 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# lighttpd serves the lab's real servers; wrk and hey put load through the VIP in tests and benchmarks.
+# lighttpd serves the lab's real servers; wrk measures what the VIP carries (npm run bench load).
 PACKAGES=(keepalived haproxy ipvsadm shellcheck openssh-server openssh-client tini ethtool iproute2 psmisc procps
-  kmod busybox-static curl openssl sudo util-linux qemu-system-x86 cpio xz-utils lighttpd wrk hey perl)
+  kmod busybox-static curl openssl sudo util-linux qemu-system-x86 cpio xz-utils lighttpd wrk perl)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

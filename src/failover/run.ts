@@ -84,6 +84,7 @@ export async function runFailoverTest(o: FailoverOptions): Promise<FailoverRepor
     targets,
     scenarios: [],
     instruments: {},
+    clocks: {},
     interrupted: false,
     ok: false,
     durationMs: 0,
@@ -92,7 +93,13 @@ export async function runFailoverTest(o: FailoverOptions): Promise<FailoverRepor
   const finish = () => {
     report.interrupted = signal.aborted
     report.ok = !report.refused && !report.unreachable && !signal.aborted && report.scenarios.every((s) => s.status === 'pass' || s.status === 'skipped')
-    if (tracker) report.instruments = tracker.load(0, clock.now())
+    if (tracker) {
+      report.instruments = tracker.load(0, clock.now())
+      for (const d of cluster.directors) {
+        const c = tracker.clockOf(d.name)
+        if (c) report.clocks[d.name] = {offsetMs: Math.round(c.offsetMs * 10) / 10, uncertaintyMs: Math.round(c.uncertaintyMs * 10) / 10}
+      }
+    }
     report.durationMs = clock.now()
     return report
   }
@@ -130,6 +137,8 @@ export async function runFailoverTest(o: FailoverOptions): Promise<FailoverRepor
       keepalivedPidfile: DIRECT.keepalivedPid,
       haproxyPidfile: cluster.haproxy ? DIRECT.haproxyPid : '',
       checkMs: settings.checkIntervalMs,
+      // bash and ip starting on an emulated (TCG) director of the LVS lab take seconds on a busy machine.
+      startTimeoutMs: 60_000,
     })
     const lost = tracker.problems()
     if (lost.length) {

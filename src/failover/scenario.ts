@@ -190,7 +190,8 @@ export async function runScenario(sc: Scenario, ctx: ScenarioContext): Promise<S
       faultTried = true
       fault = await runSteps('fault', sc.fault, {...stepCtx, stopOnFailure: true})
       result.times.fault = fault.lastSent
-      await observe(sc, ctx, bound, holder, result.times.fault ?? clock.now())
+      // Watched from when the fault step came back: on a slow host it can act seconds after it was sent.
+      await observe(sc, ctx, bound, holder, result.times.fault ?? clock.now(), clock.now())
     }
   } catch (e) {
     error = (e as Error).message
@@ -229,9 +230,13 @@ export async function runScenario(sc: Scenario, ctx: ScenarioContext): Promise<S
   // Times the host reported itself (the link went down later than the step that arranged it).
   const marks = {...fault?.marks, ...restore?.marks}
   if (marks.fault !== undefined || marks.restore !== undefined) {
-    const hc = tracker.clockOf(target.name) ?? (await hostClock(transports.get(target.name)!, clock).catch(() => undefined))
-    if (hc && marks.fault !== undefined) result.times.fault = toRunTime(marks.fault, clock, hc)
-    if (hc && marks.restore !== undefined) result.times.restore = toRunTime(marks.restore, clock, hc)
+    // A director's clock is measured all along by its tracker (clocks drift); a real server's once, now.
+    const other = tracker.clockOf(target.name) ? undefined : await hostClock(transports.get(target.name)!, clock).catch(() => undefined)
+    const at = (hostMs: number) => tracker.clockOf(target.name, hostMs) ?? other
+    const hf = marks.fault !== undefined ? at(marks.fault) : undefined
+    const hr = marks.restore !== undefined ? at(marks.restore) : undefined
+    if (hf) result.times.fault = toRunTime(marks.fault!, clock, hf)
+    if (hr) result.times.restore = toRunTime(marks.restore!, clock, hr)
   }
 
   // The timers on this machine, now: the formula plus what the hosts' timers overran meanwhile (bounds.ts).
@@ -288,11 +293,11 @@ export function splitBrainMinMs(advertIntS: number): number {
   return Math.max(200, advertIntS * 1000)
 }
 
-/** Until the VIP has moved (plus a tail), or the scenario's observation window is over. */
-async function observe(sc: Scenario, ctx: ScenarioContext, bound: Bound, from: string, faultAt: number): Promise<void> {
+/** Until the VIP has moved (plus a tail), or the scenario's observation window (from `since`) is over. */
+async function observe(sc: Scenario, ctx: ScenarioContext, bound: Bound, from: string, faultAt: number, since: number): Promise<void> {
   const expectMove = expectations(sc).includes('vip_moves')
   const windowMs = (sc.observe ?? (expectMove ? bound.seconds * (1 + ctx.tolerance) + 2 : bound.seconds + 1)) * 1000
-  const deadline = faultAt + windowMs
+  const deadline = since + windowMs
   const vip = ctx.inst.vips[0].address
   while (!ctx.signal.aborted && ctx.clock.now() < deadline) {
     if (expectMove && movedAt(ctx.tracker.events(), vip, from, faultAt)) {

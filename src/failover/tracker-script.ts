@@ -9,7 +9,10 @@
  * Protocol, one line each, times are the host's wall clock in seconds (`$EPOCHREALTIME`):
  *   I LINE                 snapshot: a line of `ip -o -4 addr show` or `ip -o link show`
  *   S TIME LASTPID         the snapshot is complete; events follow
- *   A TIME LINE            an `ip -o monitor address link` line (address or link added, changed or "Deleted")
+ *   A TIME [STAMP] LINE    an `ip -ts -o monitor address link` line (address or link added, changed or "Deleted"),
+ *                          with ip's own time stamp (local time): taken as the event arrives, before the line
+ *                          crosses a pipe into this shell, which on a slow or emulated host can be tenths of a
+ *                          second later
  *   K TIME 0|1 PID         keepalived stopped running / runs (its pid)
  *   P TIME 0|1 PID         the same for HAProxy (when a pid file is given)
  *   H TIME LASTPID FORKS LATE   heartbeat, every second; LATE: the most its timed waits overran in that second (µs)
@@ -61,13 +64,14 @@ check() {
 }
 stop=0
 trap 'stop=1' TERM
-exec {mon}< <(exec ip -o monitor address link 2>&1)
-mpid=$!
+# A coprocess, not <(…): that needs /dev/fd, which a minimal host may lack.
+coproc MON { exec ip -ts -o monitor address link 2>&1; }
+mon=\${MON[0]} mpid=$MON_PID
 forks=$((forks + 1))
 # ip monitor says nothing once it listens: give it a moment before the snapshot, so no change falls between them.
 read -r -t 0.2 -u 0 _ && exit 0
-while IFS= read -r l; do echo "I $l"; done < <(ip -o -4 addr show; ip -o link show)
-forks=$((forks + 3))
+{ ip -o -4 addr show; ip -o link show; } | while IFS= read -r l; do echo "I $l"; done
+forks=$((forks + 4))
 readlp; echo "S $EPOCHREALTIME $lp"
 check
 # stdin: "ping ID" is answered at once (the controller times the round trip to place this host's clock); anything

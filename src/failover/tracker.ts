@@ -27,6 +27,21 @@ export function parseIpLine(director: string, t: number, line: string): VipEvent
   return undefined
 }
 
+/**
+ * `[2026-12-02T04:44:14.118672] LINE` (ip -ts, the host's local time without a zone) → the line and its epoch ms.
+ * The zone is what separates that stamp from the shell's own epoch stamp of the same line, rounded to 15 minutes.
+ */
+export function ipStamp(rest: string, shellMs: number): {line: string; atMs: number} {
+  const m = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)\] (.*)$/.exec(rest)
+  if (!m) return {line: rest, atMs: shellMs}
+  const asUtc = Date.parse(`${m[1].slice(0, 23)}Z`) + Number(`0.${m[1].slice(23) || '0'}`)
+  if (!Number.isFinite(asUtc)) return {line: m[2], atMs: shellMs}
+  const zone = Math.round((shellMs - asUtc) / 900_000) * 900_000
+  const atMs = asUtc + zone
+  // Never later than the shell saw it; never absurdly earlier (a wrong zone guess).
+  return {line: m[2], atMs: atMs <= shellMs && shellMs - atMs < 60_000 ? atMs : shellMs}
+}
+
 interface Counter {
   /** Host epoch ms. */
   hostMs: number
@@ -48,8 +63,8 @@ export class DirectorStream {
   private snapshot: string[] = []
   readonly raw: (Omit<VipEvent, 't'> & {hostMs: number})[] = []
   readonly counters: Counter[] = []
-  offsetMs = 0
-  uncertaintyMs = Infinity
+  /** Clock offset measurements (host − controller, ± half the round trip), one a second: clocks drift. */
+  readonly clockSamples: {hostMs: number; offsetMs: number; uncertaintyMs: number}[] = []
   /** Host epoch ms of the latest line: the state is known up to then. */
   knownUntil = -Infinity
   started = false
@@ -95,8 +110,9 @@ export class DirectorStream {
         break
       }
       case 'A': {
-        const e = parseIpLine(d, 0, rest)
-        if (e) this.raw.push({...e, hostMs})
+        const {line: ipLine, atMs} = ipStamp(rest, hostMs)
+        const e = parseIpLine(d, 0, ipLine)
+        if (e) this.raw.push({...e, hostMs: atMs})
         break
       }
       case 'K':
@@ -155,6 +171,7 @@ export interface TrackerOptions extends Omit<TrackerArgs, 'maxSeconds'> {
 export class VipTracker {
   private readonly streams = new Map<string, DirectorStream>()
   private seq = 0
+  private clockTimer?: NodeJS.Timeout
 
   private constructor(private readonly clock: RunClock) {}
 
@@ -165,6 +182,7 @@ export class VipTracker {
   static async start(transports: Map<string, Transport>, directors: string[], o: TrackerOptions): Promise<VipTracker> {
     const tracker = new VipTracker(o.clock)
     await Promise.all(directors.map((d) => tracker.startOne(d, transports.get(d)!, o)))
+    tracker.keepMeasuring()
     return tracker
   }
 
@@ -198,17 +216,35 @@ export class VipTracker {
       s.proc.close()
       return
     }
-    // The best of a few round trips bounds the offset's error best.
-    for (let i = 0; i < 5; i++) {
-      const p = await Promise.race([s.ping(String(++this.seq), this.clock.now), new Promise<undefined>((r) => setTimeout(r, 2000))])
-      if (!p) continue
-      const u = (p.recvAt - p.sentAt) / 2
-      if (u < s.uncertaintyMs) {
-        s.uncertaintyMs = u
-        s.offsetMs = p.hostMs - (this.clock.epochMs + (p.sentAt + p.recvAt) / 2)
-      }
-    }
-    if (!Number.isFinite(s.uncertaintyMs)) s.error ??= 'its tracker does not answer pings'
+    for (let i = 0; i < 5; i++) await this.measureClock(s, 2000)
+    if (s.clockSamples.length === 0) s.error ??= 'its tracker does not answer pings'
+  }
+
+  private async measureClock(s: DirectorStream, timeoutMs: number): Promise<void> {
+    const p = await Promise.race([s.ping(String(++this.seq), this.clock.now), new Promise<undefined>((r) => setTimeout(r, timeoutMs))])
+    if (p) s.clockSamples.push({hostMs: p.hostMs, offsetMs: p.hostMs - (this.clock.epochMs + (p.sentAt + p.recvAt) / 2), uncertaintyMs: (p.recvAt - p.sentAt) / 2})
+  }
+
+  /**
+   * The clock at a host moment: the most exact measurement within 3 s of it (an emulated director's clock drifts by
+   * tenths of a second over seconds when the machine is busy), else the nearest one.
+   */
+  private clockAt(s: DirectorStream, hostMs: number): HostClock | undefined {
+    const near = s.clockSamples.filter((c) => Math.abs(c.hostMs - hostMs) <= 3000)
+    const pool = near.length ? near : s.clockSamples
+    if (pool.length === 0) return undefined
+    const best = near.length
+      ? near.reduce((a, b) => (b.uncertaintyMs < a.uncertaintyMs ? b : a))
+      : pool.reduce((a, b) => (Math.abs(b.hostMs - hostMs) < Math.abs(a.hostMs - hostMs) ? b : a))
+    return {offsetMs: best.offsetMs, uncertaintyMs: best.uncertaintyMs}
+  }
+
+  /** Measures every director's clock once a second for as long as the trackers run. */
+  private keepMeasuring(): void {
+    this.clockTimer = setInterval(() => {
+      for (const s of this.streams.values()) if (s.proc && !s.ended && !s.error) void this.measureClock(s, 5000)
+    }, 1000)
+    this.clockTimer.unref()
   }
 
   /** Directors whose tracker could not start or was lost, and why. */
@@ -217,18 +253,21 @@ export class VipTracker {
   }
 
   private run(s: DirectorStream, hostMs: number): number {
-    return hostMs - s.offsetMs - this.clock.epochMs
+    return hostMs - (this.clockAt(s, hostMs)?.offsetMs ?? 0) - this.clock.epochMs
   }
 
-  /** A director's clock as measured over its tracker's channel. */
-  clockOf(director: string): HostClock | undefined {
+  /** A director's clock as measured over its tracker's channel, around host moment `hostMs` (default: the best). */
+  clockOf(director: string, hostMs?: number): HostClock | undefined {
     const s = this.streams.get(director)
-    return s && Number.isFinite(s.uncertaintyMs) ? {offsetMs: s.offsetMs, uncertaintyMs: s.uncertaintyMs} : undefined
+    if (!s) return undefined
+    if (hostMs !== undefined) return this.clockAt(s, hostMs)
+    const best = s.clockSamples.reduce<(typeof s.clockSamples)[number] | undefined>((a, b) => (!a || b.uncertaintyMs < a.uncertaintyMs ? b : a), undefined)
+    return best && {offsetMs: best.offsetMs, uncertaintyMs: best.uncertaintyMs}
   }
 
-  /** How far two directors' time stamps may disagree: the sum of the two largest clock uncertainties. */
+  /** How far two directors' time stamps may disagree: the sum of the two largest (best) clock uncertainties. */
   uncertaintyMs(): number {
-    const u = [...this.streams.values()].map((s) => s.uncertaintyMs).filter(Number.isFinite).sort((a, b) => b - a)
+    const u = [...this.streams.keys()].map((d) => this.clockOf(d)?.uncertaintyMs ?? 0).sort((a, b) => b - a)
     return (u[0] ?? 0) + (u[1] ?? 0)
   }
 
@@ -320,6 +359,7 @@ export class VipTracker {
 
   /** Ends every tracker (EOF on its stdin) and waits briefly for its last words. */
   async stop(graceMs = 2000): Promise<void> {
+    clearInterval(this.clockTimer)
     await Promise.race([
       Promise.all(
         [...this.streams.values()].map(async (s) => {

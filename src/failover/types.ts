@@ -162,6 +162,8 @@ export interface FailoverReport {
   scenarios: ScenarioResult[]
   /** Per director, over the whole run: what the instruments cost it. */
   instruments: Record<string, InstrumentLoad>
+  /** Per director: its clock minus the controller's, and how exactly that is known (± ms), from ping round trips. */
+  clocks: Record<string, {offsetMs: number; uncertaintyMs: number}>
   /** Set when nothing ran: unhealthy cluster, unreachable host. */
   refused?: string
   unreachable?: string

@@ -62,6 +62,7 @@ const report: FailoverReport = {
   settings: {probeIntervalMs: 20, probeTimeoutMs: 800, path: '/', checkIntervalMs: 50, tolerance: 0.1},
   probeRate: 50,
   instruments: {lb1: {trackerProcesses: 5, hostProcesses: 48, seconds: 17}, lb2: {trackerProcesses: 5, hostProcesses: 34, seconds: 17}},
+  clocks: {lb1: {offsetMs: 0, uncertaintyMs: 0.3}, lb2: {offsetMs: 0, uncertaintyMs: 0.4}},
   targets: [{name: `web ${VIP}:80`, kind: 'http', address: VIP, port: 80}],
   scenarios: [
     scenario('haproxy-kill', {bound: trackScriptBound({name: 'chk_haproxy', interval: 1, fall: 2}, 1, 100, 0.02), measures: {movedS: 4.2, outageS: 4.2, failedProbes: 210, totalProbes: 400, failedDuringReturn: 1, ratio: 0.75, returnS: 2, overlapMs: 1}}, 4200),

@@ -8,7 +8,7 @@ import {copyFileSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
-import {DirectorStream, parseIpLine} from '../../src/failover/tracker.js'
+import {DirectorStream, ipStamp, parseIpLine} from '../../src/failover/tracker.js'
 import {trackerCommand} from '../../src/failover/tracker-script.js'
 
 describe('reading ip -o lines', () => {
@@ -71,7 +71,7 @@ describe('the tracker program, for real', {skip: root ? false : 'needs root and 
     rmSync(dir, {recursive: true, force: true})
   })
 
-  test('streams address changes and the daemon\'s death as they happen, answers pings, ends on EOF, starts 5 processes', async () => {
+  test('streams address changes and the daemon\'s death as they happen, answers pings, ends on EOF, starts 6 processes', async () => {
     const command = trackerCommand({keepalivedPidfile: pidfile, haproxyPidfile: '', checkMs: 20, maxSeconds: 30}).text
     const child = spawn('ip', ['netns', 'exec', ns, 'sh', '-c', command], {stdio: ['pipe', 'pipe', 'inherit']})
     const s = new DirectorStream('t')
@@ -95,6 +95,14 @@ describe('the tracker program, for real', {skip: root ? false : 'needs root and 
     const code = await new Promise((r) => child.on('close', r))
     assert.equal(code, 0)
     assert.equal(s.ended, true)
-    assert.equal(s.counters.at(-1)!.forks, 5, 'ip monitor, the snapshot (subshell + 2 ip), the stdin reader: then none')
+    assert.equal(s.counters.at(-1)!.forks, 6, 'ip monitor, the snapshot (2 subshells + 2 ip), the stdin reader: then none')
   })
+})
+
+test('ip -ts stamps: the event time is ip\'s, in whatever zone the host runs, never later than the shell saw it', () => {
+  const shell = Date.parse('2026-12-02T04:44:14.300Z')
+  assert.deepEqual(ipStamp('[2026-12-02T04:44:14.118672] 2: eth0    inet 10.0.0.1/24', shell), {line: '2: eth0    inet 10.0.0.1/24', atMs: Date.parse('2026-12-02T04:44:14.118Z') + 0.672})
+  // The host in UTC+05:30: its local stamp reads 10:14; the shell's epoch stamp says 04:44 UTC.
+  assert.equal(ipStamp('[2026-12-02T10:14:14.118000] x', shell).atMs, Date.parse('2026-12-02T04:44:14.118Z'))
+  assert.deepEqual(ipStamp('no stamp here', shell), {line: 'no stamp here', atMs: shell})
 })

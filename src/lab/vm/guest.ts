@@ -53,6 +53,8 @@ export function vmInitScript(plan: LabPlan, h: LabHostPlan): string {
     `# Init of lab VM ${h.name} (lab ${plan.name}), run by tini as PID 1's child; rewritten by \`lbctl lab up\`.`,
     'set -e',
     'mkdir -p /dev/pts /dev/shm',
+    // What udev or systemd makes on a real host, and bash's process substitution (<(…)) needs.
+    'ln -sfn /proc/self/fd /dev/fd; ln -sf /proc/self/fd/0 /dev/stdin; ln -sf /proc/self/fd/1 /dev/stdout; ln -sf /proc/self/fd/2 /dev/stderr',
     'mount -t devpts -o gid=5,mode=0620,ptmxmode=0666 devpts /dev/pts',
     'mount -t tmpfs -o nosuid,nodev tmpfs /dev/shm',
   ]

@@ -37,8 +37,9 @@ export function renderLvsInventory(plan: LabPlan): string {
     '  all:',
     `    ssh: { user: root, identity_file: ${JSON.stringify(identityFileOf(plan))}, known_hosts: ${JSON.stringify(knownHostsOf(plan))} }`,
     '  directors:',
-    '    # sshd on an emulated (TCG) CPU: a handshake can take seconds when the machine is busy.',
-    '    ssh: { connect_timeout: 30 }',
+    // Measured: a handshake took over 30 s with two VMs booting on a busy 2-core machine.
+    '    # sshd on an emulated (TCG) CPU: a handshake can take tens of seconds when the machine is busy.',
+    '    ssh: { connect_timeout: 120 }',
     ...(nat ? ['  real_servers:', `    gateway: ${plan.inside!.dip}`] : []),
     'directors:',
     ...directors.map((h) => `  ${h.name}: { address: ${h.address}, priority: ${h.priority} }`),
