@@ -9,6 +9,7 @@ const PLACEHOLDER = /\$\{(env|file):([^}]*)\}/g
 // starts a new directive (a line break) or cuts the value short (NUL). Free text that is never rendered may hold them.
 const CONTROL = /[\u0000-\u001f\u007f]/
 const FREE_TEXT = (path: Path) => path[0] === 'description' || path.includes('vars')
+const MAX_LENGTH = 255
 
 export interface SecretContext {
   env: NodeJS.ProcessEnv
@@ -40,6 +41,9 @@ export function interpolateSecrets(value: unknown, ctx: SecretContext): {value: 
       if (!FREE_TEXT(path) && !badPaths.has(formatPath(path))) {
         const c = CONTROL.exec(v)?.[0]
         if (c !== undefined) report(path, `contains ${controlName(c)}: a value must be one line of printable text (the daemons cut a line at a NUL and start a new directive at a line break)`, 'write it on one line, without control characters')
+        else if ([...out].length > MAX_LENGTH) {
+          report(path, `is ${[...out].length} characters long; lbctl takes at most ${MAX_LENGTH} in a value: keepalived reads a config line into a 1024-byte buffer and would start a new line with the rest`, `shorten it to ${MAX_LENGTH} characters or fewer`)
+        }
       }
       return out
     }

@@ -89,7 +89,8 @@ export async function withNetns<T>(fn: (ns: string) => Promise<T>): Promise<T> {
 export async function addInterface(ns: string, name: string): Promise<void> {
   if (name === 'lo') return
   for (const type of ['dummy', 'bridge']) {
-    if ((await run('ip', ['-n', ns, 'link', 'add', name, 'type', type])).code === 0) return
+    // "name": a short name like "l" or "a" would otherwise be read as an abbreviated ip keyword (link, address).
+    if ((await run('ip', ['-n', ns, 'link', 'add', 'name', name, 'type', type])).code === 0) return
   }
   throw new Error(`cannot create interface ${name} in namespace ${ns}`)
 }

@@ -82,7 +82,7 @@ test("track_interfaces naming the instance's own interface", () => {
   )
 })
 
-test('virtual_routes without dev are written on the instance\'s interface (keepalived will not track a route without one)', () => {
+test('virtual_routes without dev are written on the instance\'s interface (keepalived will not track a route without one), default as 0.0.0.0/0', () => {
   const cluster = load(`${HEAD}vrrp_instances:
   VI_1:
     virtual_router_id: 51
@@ -91,7 +91,7 @@ test('virtual_routes without dev are written on the instance\'s interface (keepa
     virtual_routes: [{to: 10.9.0.0/16, via: 10.0.0.1}, {to: default, via: 10.0.0.1, dev: eth2}]
 `)
   const conf = renderHost(cluster, 'lb1').find((f) => f.path === PATHS.keepalivedConf)!.content
-  assert.ok(conf.includes('    virtual_routes {\n        to 10.9.0.0/16 via 10.0.0.1 dev eth1\n        to default via 10.0.0.1 dev eth2\n    }\n'), conf)
+  assert.ok(conf.includes('    virtual_routes {\n        to 10.9.0.0/16 via 10.0.0.1 dev eth1\n        to 0.0.0.0/0 via 10.0.0.1 dev eth2\n    }\n'), conf)
 })
 
 test('a tcp-mode backend under http defaults gets no `option tcplog` (HAProxy ignores log formats in backends, with a warning)', () => {

@@ -20,6 +20,8 @@ test/fixtures/broken/47-extra-global-defs-brace.yaml:11:7: keepalived.extra_glob
     fix: leave vrrp_strict out
 test/fixtures/broken/47-extra-global-defs-brace.yaml:12:7: keepalived.extra_global_defs[4]: has "9999" where vrrp_garp_master_delay takes a whole number from 0 to 4294
     fix: write it as: vrrp_garp_master_delay <0-4294>
+test/fixtures/broken/47-extra-global-defs-brace.yaml:12:7: keepalived.extra_global_defs[4]: sets vrrp_garp_master_delay again (line 1 of this list already does): the daemon refuses or ignores one of them
+    fix: keep one line per keyword
 test/fixtures/broken/47-extra-global-defs-brace.yaml:13:7: keepalived.extra_global_defs[5]: starts with "vrrp_garp_master_dealy", which is not a global_defs keyword lbctl knows: it can vouch only for lines the daemon is known to accept
     fix: did you mean "vrrp_garp_master_delay"? known: vrrp_garp_master_delay, vrrp_garp_master_repeat, vrrp_garp_master_refresh_repeat, vrrp_garp_lower_prio_delay, vrrp_garp_lower_prio_repeat, vrrp_garp_interval, vrrp_gna_interval, vrrp_lower_prio_no_advert, vrrp_higher_prio_send_advert, vrrp_startup_delay, vrrp_priority, checker_priority, vrrp_rt_priority, checker_rt_priority, max_auto_priority, vrrp_no_swap, checker_no_swap, vrrp_check_unicast_src, vrrp_skip_check_adv_addr, dynamic_interfaces`,
   )

@@ -83,7 +83,7 @@ test('a tracked vrrp_script that is not defined', () => {
 test('a script weight too small to move the VIP shows the arithmetic', () => {
   assert.equal(
     problemsOf('29-weight-too-small.yaml'),
-    `test/fixtures/broken/29-weight-too-small.yaml:9:68: vrrp_scripts.chk_haproxy.weight: chk_haproxy weight -2 lowers lb1 from 101 to 99 in VI_1 when it fails, still above lb2's 98: the VIPs would stay on the failed director
+    `test/fixtures/broken/29-weight-too-small.yaml:9:77: vrrp_scripts.chk_haproxy.weight: chk_haproxy weight -2 lowers lb1 from 101 to 99 in VI_1 when it fails, still above lb2's 98: the VIPs would stay on the failed director
     fix: use weight -4 or lower (more than the 3-point gap between lb1 and lb2), or no weight at all (FAULT on failure)`,
   )
 })

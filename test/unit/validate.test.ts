@@ -21,7 +21,7 @@ test('the minimal T1 inventory loads with no problems and no warnings', () => {
 test('every valid fixture (T1 to T5, the seeds\' own setups) loads without a problem', () => {
   const dir = join(ROOT, 'test/fixtures/valid')
   for (const f of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
-    assert.doesNotThrow(() => loadInventory(`test/fixtures/valid/${f}`, {cwd: ROOT, env: {LBCTL_TEST_STATS_PASS: 'stats-pw'}}), f)
+    assert.doesNotThrow(() => loadInventory(`test/fixtures/valid/${f}`, {cwd: ROOT, env: {LBCTL_TEST_STATS_PASS: 'stats-pw', LBCTL_TEST_VRRP_PASS: 'vrrp-pw'}}), f)
   }
 })
 

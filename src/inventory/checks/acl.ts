@@ -34,7 +34,16 @@ interface Routed {
   http_request?: string[]
 }
 
+// http-request actions that end the rule list for a request; after one without a condition HAProxy ignores the rest
+// ("previous 'http-request' action is final and has no condition attached", a warning).
+const FINAL = new Set(['allow', 'deny', 'tarpit', 'auth', 'redirect'])
+
 export function aclChecks(r: Report, section: Routed, base: Path): void {
+  const rules = section.http_request ?? []
+  const final = rules.findIndex((rule) => FINAL.has(rule.trim().split(/ +/)[0]!) && ruleCondition(rule) === undefined)
+  if (final >= 0 && final < rules.length - 1) {
+    r.error([...base, 'http_request', final + 1], `comes after "${rules[final]}", which applies to every request and ends the list: HAProxy never runs this rule (and warns)`, 'move the unconditional rule last, or give it a condition')
+  }
   const defined = Object.keys(section.acls ?? {})
   const conditions: Array<{text: string; path: Path}> = [
     ...(section.use_backends ?? []).map((u, i) => ({text: u.if, path: [...base, 'use_backends', i, 'if']})),

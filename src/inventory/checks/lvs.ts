@@ -42,6 +42,14 @@ export function lvsChecks(r: Report): void {
       if (vs.forwarding === 'DR' && holder) drSegment(r, vs, holder.inst, holder.vip, rs.name, rs.address, path)
     }
     httpsWithHttpGet(r, vs)
+    quorum(r, vs)
+    if (vs.sorryServer && vs.sorryServer.port !== vs.port) {
+      r.error(
+        [...vs.origin, 'sorry_server', 'port'],
+        `is ${vs.sorryServer.port}, but the service is on port ${vs.port}: keepalived resets it ("virtual server and sorry server ports don't match", which fails keepalived -t)`,
+        `use port: ${vs.port} for the sorry server`,
+      )
+    }
     if (holder && r.raw.haproxy && vs.protocol === 'TCP') {
       const bind = haproxyBinds(r.raw.haproxy).find((b) => b.port === vs.port && (b.address === undefined || b.address === vs.vip))
       if (bind) {
@@ -71,6 +79,27 @@ function drSegment(r: Report, vs: VirtualService, inst: VrrpInstance, vip: {addr
     `${name} (${address}) is not on the directors' segment ${net} (from ${from}): LVS-DR only rewrites the destination MAC, so a real server must be on the same L2 segment as the directors${larger}`,
     `move ${name} onto ${net}, or use forwarding: TUN (IP-in-IP) or NAT for ${vs.name}`,
   )
+}
+
+/**
+ * quorum is the total weight of healthy real servers below which keepalived treats the service as down; hysteresis is
+ * the margin around it. keepalived "corrects" a quorum above the total weight, and a hysteresis not below the quorum,
+ * with a warning each (which fails keepalived -t).
+ */
+function quorum(r: Report, vs: VirtualService): void {
+  const total = vs.realServers.reduce((n, rs) => n + rs.weight, 0)
+  const q = vs.quorum ?? 1
+  if (q > total) {
+    r.error(
+      vs.quorum !== undefined ? [...vs.origin, 'quorum'] : vs.origin,
+      `${vs.quorum !== undefined ? `is ${q}` : `has the default quorum 1`}, more than the total weight of ${vs.name}'s real servers (${total}): the service could never be up, and keepalived lowers it to ${total} with a warning`,
+      total === 0 ? 'give at least one real server a weight above 0' : `use a quorum of at most ${total}, or give the real servers more weight`,
+      {key: vs.quorum === undefined},
+    )
+  }
+  if (vs.hysteresis !== undefined && vs.hysteresis >= q) {
+    r.error([...vs.origin, 'hysteresis'], `is ${vs.hysteresis}, not below the quorum ${q}${vs.quorum === undefined ? ' (the default)' : ''}: keepalived lowers it to ${q - 1} with a warning`, `use a hysteresis below ${q}${vs.quorum === undefined ? ', or set a larger quorum' : ''}`)
+  }
 }
 
 /** keepalived's HTTP_GET speaks plain HTTP: against a TLS port every request fails and every real server is "down". */

@@ -19,12 +19,34 @@ export function scriptChecks(r: Report): void {
       )
     }
   }
+  scriptSecurity(r)
   for (const inst of r.cluster.instances) {
     for (const [i, ref] of inst.trackScripts.entries()) {
       const script = r.cluster.scripts.find((s) => s.name === ref.name)
       if (script) trackedWeight(r, inst, script, ref.weight, i)
     }
   }
+}
+
+/**
+ * Without enable_script_security keepalived refuses to run scripts as root ("SECURITY VIOLATION - scripts are being
+ * executed but script_security not enabled", which fails keepalived -t) — and lbctl's script_user is root by default.
+ */
+function scriptSecurity(r: Report): void {
+  const k = r.cluster.keepalived
+  if (k.enableScriptSecurity || k.scriptUser !== 'root') return
+  const runs = [
+    ...r.cluster.instances.filter((i) => i.trackScripts.length > 0).map((i) => `vrrp_instances.${i.name}.track_scripts`),
+    ...r.cluster.instances.filter((i) => Object.keys(i.notify).length > 0).map((i) => `vrrp_instances.${i.name}.notify`),
+    ...(r.cluster.notifications.script ? ['notifications.script'] : []),
+    ...r.cluster.virtualServices.filter((vs) => vs.healthCheck.type === 'MISC_CHECK').map((vs) => `virtual_servers.${vs.name}.health_check`),
+  ]
+  if (runs.length === 0) return
+  r.error(
+    ['keepalived', 'enable_script_security'],
+    `is off, but keepalived runs scripts as root here (${runs.join(', ')}): it refuses that without script security ("SECURITY VIOLATION - scripts are being executed but script_security not enabled")`,
+    'remove enable_script_security: false (lbctl installs its scripts root-owned, as script security wants), or set keepalived.script_user to an unprivileged user',
+  )
 }
 
 // keepalived keeps a tracked script's effect within 1..254 (255 is only for the address owner).
@@ -37,13 +59,22 @@ const clamp = (p: number) => Math.min(254, Math.max(1, p))
  */
 function trackedWeight(r: Report, inst: VrrpInstance, script: VrrpScript, override: number | undefined, index: number): void {
   const weight = override ?? script.weight
+  if (!weight) return
+  const trackIndex = r.raw.vrrp_instances[inst.name]?.track_scripts?.findIndex((t) => (typeof t === 'string' ? t : t.name) === script.name) ?? index
+  const path: Path = override !== undefined ? [...inst.origin, 'track_scripts', trackIndex, 'weight'] : [...script.origin, 'weight']
+  if (inst.syncGroup) {
+    r.error(
+      path,
+      `${script.name} has weight ${weight}, but ${inst.name} is in sync group ${inst.syncGroup}: keepalived ignores weights there ("ignoring tracked script with weights due to SYNC group", a warning that fails keepalived -t), because a sync group moves all its instances together`,
+      `remove weight (a failing script then puts the whole group in FAULT and the VIPs move), or remove sync_group from vrrp_instances.${inst.name}`,
+    )
+    return
+  }
   // restart_haproxy stops keepalived when HAProxy cannot be restarted, which moves the VIP whatever the weight.
-  if (!weight || script.kind === 'restart_haproxy') return
+  if (script.kind === 'restart_haproxy') return
   const master = inst.members.find((m) => m.director === inst.master)
   const backup = inst.members.filter((m) => m !== master).sort((a, b) => b.priority - a.priority)[0]
   if (!master || !backup) return
-  const trackIndex = r.raw.vrrp_instances[inst.name]?.track_scripts?.findIndex((t) => (typeof t === 'string' ? t : t.name) === script.name) ?? index
-  const path: Path = override !== undefined ? [...inst.origin, 'track_scripts', trackIndex, 'weight'] : [...script.origin, 'weight']
 
   if (inst.nopreempt) {
     r.error(

@@ -15,6 +15,9 @@ export function vrrpChecks(r: Report): void {
     authentication(r, inst)
     advertInterval(r, inst)
     ownTrackedInterface(r, inst)
+    if (inst.unicast && inst.members.length < 2) {
+      r.error(r.field(inst, 'unicast'), `is on, but ${inst.name} runs on one director only: there is no peer to send adverts to (keepalived falls back to multicast with a warning, which fails keepalived -t)`, 'remove unicast, or run the instance on two directors')
+    }
   }
   vridPerSegment(r)
   syncGroups(r)
@@ -62,6 +65,13 @@ function initialStates(r: Report, inst: VrrpInstance): void {
 /** keepalived already watches an instance's own interface; naming it again is a warning ("since own interface"). */
 function ownTrackedInterface(r: Report, inst: VrrpInstance): void {
   for (const [i, t] of inst.trackInterfaces.entries()) {
+    if (inst.syncGroup && t.weight) {
+      r.error(
+        [...inst.origin, 'track_interfaces', i, 'weight'],
+        `is ${t.weight}, but ${inst.name} is in sync group ${inst.syncGroup}: keepalived ignores weights there ("ignoring tracked interface weight due to SYNC group", a warning that fails keepalived -t)`,
+        `remove weight (a failed ${t.name} then puts the whole group in FAULT), or remove sync_group from vrrp_instances.${inst.name}`,
+      )
+    }
     const on = inst.members.filter((m) => m.interface === t.name).map((m) => m.director)
     if (on.length === 0) continue
     const raw = r.raw.vrrp_instances[inst.name]?.track_interfaces?.[i]

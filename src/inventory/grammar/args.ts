@@ -1,3 +1,4 @@
+import {durationMs, HAPROXY_MAX_MS} from '../schema/common.js'
 import {closest} from '../schema-errors.js'
 import {type GrammarError, words} from './types.js'
 
@@ -11,6 +12,8 @@ export type Arg =
   | {kind: 'decimal'; min: number; max: number; places: number}
   | {kind: 'enum'; values: readonly string[]}
   | {kind: 'word'; re: RegExp; what: string; example: string}
+  /** An HAProxy time: milliseconds, or a number with a unit; at most HAProxy's longest timer. */
+  | {kind: 'duration'; positive?: boolean}
 
 export interface Keyword {
   args: readonly Arg[]
@@ -28,6 +31,8 @@ export const int = (min: number, max: number): Arg => ({kind: 'int', min, max})
 export const decimal = (min: number, max: number, places = 3): Arg => ({kind: 'decimal', min, max, places})
 export const oneOf = (...values: string[]): Arg => ({kind: 'enum', values})
 export const word = (re: RegExp, what: string, example: string): Arg => ({kind: 'word', re, what, example})
+export const time: Arg = {kind: 'duration'}
+export const positiveTime: Arg = {kind: 'duration', positive: true}
 
 export function argError(arg: Arg, value: string): string | undefined {
   switch (arg.kind) {
@@ -41,13 +46,17 @@ export function argError(arg: Arg, value: string): string | undefined {
       return arg.values.includes(value) ? undefined : `one of ${arg.values.join(', ')}`
     case 'word':
       return arg.re.test(value) ? undefined : `${arg.what} (like ${arg.example})`
+    case 'duration': {
+      const ms = /^\d+$/.test(value) ? Number(value) : durationMs(value)
+      return ms >= (arg.positive ? 1 : 0) && ms <= HAPROXY_MAX_MS ? undefined : `a time like 30s, 500ms or 2m, ${arg.positive ? 'above 0 and ' : ''}at most 24d`
+    }
   }
 }
 
 /** The usage line of a keyword, for messages: `vrrp_garp_master_delay <0-4294>`. */
 export function usage(name: string, k: Keyword): string {
   const shown = k.args.map((a, i) => {
-    const text = a.kind === 'int' || a.kind === 'decimal' ? `<${a.min}-${a.max}>` : a.kind === 'enum' ? a.values.join('|') : `<${a.what}>`
+    const text = a.kind === 'int' || a.kind === 'decimal' ? `<${a.min}-${a.max}>` : a.kind === 'enum' ? a.values.join('|') : a.kind === 'duration' ? '<time>' : `<${a.what}>`
     const optional = k.optional !== undefined && i >= k.args.length - k.optional
     return `${optional ? '[' : ''}${text}${k.repeat && i === k.args.length - 1 ? '…' : ''}${optional ? ']' : ''}`
   })

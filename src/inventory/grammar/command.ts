@@ -12,13 +12,8 @@ const SHELL_WORDS = new Set(['&&', '||', '|', ';', '&', '>', '>>', '<', '2>&1', 
 const SHELL_BUILTINS = new Set(['exit', 'if', 'then', 'cd', 'export', 'source', '.', 'exec', 'eval', 'set', 'return', '[['])
 const SHELL_CHARS = /[|&;<>`]|\$[({A-Za-z_?]/
 
-export interface CommandRules {
-  /** notify hooks and MISC_CHECK name a program file: an absolute path. */
-  absolute: boolean
-}
-
 /** argv as keepalived will build it, or why lbctl refuses the command. */
-export function parseCommand(text: string, rules: CommandRules): {argv: string[]} | GrammarError {
+export function parseCommand(text: string): {argv: string[]} | GrammarError {
   if (text.includes('"')) {
     return {message: 'contains a double quote ("): lbctl writes the command inside double quotes, and keepalived\'s config has no escape for one there', hint: 'group an argument with single quotes instead, like /usr/bin/test -e \'/run/my file\''}
   }
@@ -67,7 +62,7 @@ export function parseCommand(text: string, rules: CommandRules): {argv: string[]
     const fate = at === 0 ? `there is no program "${shell}" to run` : `"${shell}" would reach ${argv[0]} as a plain argument`
     return {message: `is shell syntax ("${shell}"), but keepalived runs the command without a shell: ${fate}, so it would always fail`, hint: shellHint(argv)}
   }
-  if (rules.absolute && !argv[0]!.startsWith('/')) {
+  if (!argv[0]!.startsWith('/')) {
     return {message: `starts with "${argv[0]}", not an absolute path: keepalived would look it up in its own PATH (not a login shell's), so which file runs is left to chance`, hint: `write the full path, like /usr/local/bin/${argv[0]}`}
   }
   return {argv}
@@ -80,7 +75,7 @@ function shellHint(argv: string[]): string {
   return 'put the check in a script file (e.g. /etc/keepalived/check.sh) and give its path, or run it through a shell explicitly: /bin/sh -c \'…\''
 }
 
-export function commandError(text: string, rules: CommandRules): GrammarError | undefined {
-  const r = parseCommand(text, rules)
+export function commandError(text: string): GrammarError | undefined {
+  const r = parseCommand(text)
   return 'argv' in r ? undefined : r
 }

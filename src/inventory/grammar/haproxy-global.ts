@@ -1,4 +1,4 @@
-import {checkLine, int, oneOf, type Refusals, type Table, word} from './args.js'
+import {checkLine, int, oneOf, positiveTime, type Refusals, type Table, time, word} from './args.js'
 import type {GrammarError} from './types.js'
 
 /**
@@ -6,7 +6,7 @@ import type {GrammarError} from './types.js'
  * plain arguments whose ranges HAProxy 2.6 was seen to accept without a warning; nothing that opens a section, a
  * socket, runs code or changes what lbctl writes itself.
  */
-const TIME = word(/^\d+(us|ms|s|m|h|d)?$/, 'a time', '30s')
+const TIME = time
 const PATH = word(/^\/[A-Za-z0-9_.\/-]*$/, 'an absolute path', '/etc/haproxy/certs')
 const NAME = word(/^[A-Za-z0-9_.-]{1,64}$/, 'a name', 'lb1')
 
@@ -39,7 +39,7 @@ export const GLOBAL_KEYWORDS: Table = {
   'busy-polling': {args: []},
   'set-dumpable': {args: []},
   'strict-limits': {args: []},
-  'stats timeout': {args: [TIME]},
+  'stats timeout': {args: [positiveTime]},
   'stats maxconn': {args: [int(1, 100_000)]},
 }
 

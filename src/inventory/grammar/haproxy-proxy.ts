@@ -194,6 +194,8 @@ export function aclError(text: string): GrammarError | undefined {
     const ok = (values.length === 2 && INT_OPS.has(values[0]!) && /^\d{1,9}$/.test(values[1]!)) || values.every((v) => INT_VALUE.test(v))
     return ok ? undefined : {message: `has values ${f.name} cannot compare`, hint: `write numbers or ranges like 80 or 1024:65535, or an operator: gt 5`}
   }
+  const dash = values.find((v) => v.startsWith('-'))
+  if (dash !== undefined) return {message: `has "${dash}", which HAProxy reads as an option of the ACL, not a value ("is not a valid ACL option")`, hint: 'write values that do not start with "-"'}
   const bad = values.find((v) => (f.fetch.value === 'ip' ? !(NET.re.test(v) && isIPv4(v.split('/')[0]!)) : !STR_VALUE.test(v)))
   return bad === undefined ? undefined : {message: `has "${bad}", which is not ${f.fetch.value === 'ip' ? 'an IPv4 address or network' : 'a plain value (letters, digits and _.,:/%~@+=?&*-)'}`, hint: `write it like ${token} ${example(f.fetch.value)}`}
 }

@@ -1,7 +1,7 @@
 import {z} from 'zod'
 import {globalLineError, logLineError} from '../grammar/haproxy-global.js'
 import {aclError, conditionError, httpRequestError, optionError} from '../grammar/haproxy-proxy.js'
-import {grammar} from '../grammar/types.js'
+import {grammar, keywordLines} from '../grammar/types.js'
 import {absPath, duration, ipv4, name, port, secret} from './common.js'
 
 const option = grammar(optionError).describe('An option HAProxy knows, with its arguments (e.g. "redispatch", "http-keep-alive").')
@@ -125,7 +125,7 @@ export const haproxy = z
         nbthread: z.number().int().min(1).max(64).optional(),
         user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, {message: 'is not a user name'}).optional(),
         group: z.string().regex(/^[a-z_][a-z0-9_-]*$/, {message: 'is not a group name (write it like haproxy)'}).optional(),
-        extra: z.array(grammar(globalLineError)).optional().describe('Extra global settings, one keyword and its arguments per line (tune.*, ssl-default-bind-options, hard-stop-after, …: the ones lbctl knows HAProxy accepts).'),
+        extra: keywordLines(grammar(globalLineError)).optional().describe('Extra global settings, one keyword and its arguments per line (tune.*, ssl-default-bind-options, hard-stop-after, …: the ones lbctl knows HAProxy accepts).'),
       })
       .optional(),
     defaults: z

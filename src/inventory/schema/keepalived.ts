@@ -1,12 +1,11 @@
 import {z} from 'zod'
 import {commandError} from '../grammar/command.js'
 import {globalDefsLineError} from '../grammar/global-defs.js'
-import {grammar} from '../grammar/types.js'
+import {grammar, keywordLines} from '../grammar/types.js'
 import {absPath, ifname, ipv4, ipv4OrCidr, name, networkCidr, port, secret} from './common.js'
 
-/** A program with arguments that keepalived runs itself, without a shell (see grammar/command.ts). */
-const hook = grammar((v) => commandError(v, {absolute: true}))
-const command = grammar((v) => commandError(v, {absolute: false}))
+/** A program (its absolute path) with arguments that keepalived runs itself, without a shell (grammar/command.ts). */
+const command = grammar((v) => commandError(v))
 
 export const priority = z
   .number()
@@ -39,11 +38,11 @@ const weightedRef = z.strictObject({
 
 export const notifyScripts = z
   .strictObject({
-    master: hook.optional().describe('Program and arguments, like "/etc/keepalived/notify.sh master" (run without a shell).'),
-    backup: hook.optional(),
-    fault: hook.optional(),
-    stop: hook.optional(),
-    any: hook.optional().describe('Called on every transition with TYPE NAME STATE PRIORITY after its own arguments (keepalived `notify`).'),
+    master: command.optional().describe('Program and arguments, like "/etc/keepalived/notify.sh master" (run without a shell).'),
+    backup: command.optional(),
+    fault: command.optional(),
+    stop: command.optional(),
+    any: command.optional().describe('Called on every transition with TYPE NAME STATE PRIORITY after its own arguments (keepalived `notify`).'),
   })
   .describe('Your own notify scripts; lbctl\'s mail-on-transition script is enabled with notifications.script.')
 
@@ -59,7 +58,10 @@ export const vrrpInstance = z
     advert_int: z.number().positive().max(255).optional().describe('Seconds between adverts (default 1). Version 2: whole seconds; version 3: hundredths of a second, at most 40.95.'),
     version: z.union([z.literal(2), z.literal(3)]).optional().describe('VRRP version (default 2; 3 allows sub-second advert_int).'),
     auth_type: z.enum(['PASS', 'AH']).optional().describe('VRRPv2 authentication (default PASS when auth_pass is set).'),
-    auth_pass: secret.refine((v) => !v.includes('"'), {message: 'contains a double quote ("), which keepalived\'s config cannot hold: it has no escape for one inside a quoted string'}).optional().describe('Up to 8 characters (keepalived silently uses only the first 8). Use ${env:NAME} or ${file:PATH}.'),
+    auth_pass: secret
+      .refine((v) => !v.includes('"'), {message: 'contains a double quote ("), which keepalived\'s config cannot hold: it has no escape for one inside a quoted string'})
+      .refine((v) => !v.endsWith('\\'), {message: 'ends with a backslash, which keepalived reads as escaping the closing quote ("Unterminated quote")'})
+      .optional().describe('Up to 8 characters (keepalived silently uses only the first 8). Use ${env:NAME} or ${file:PATH}.'),
     track_scripts: z.array(z.union([name, weightedRef])).optional().describe('vrrp_scripts whose failure lowers this instance\'s priority.'),
     track_interfaces: z.array(z.union([ifname, weightedRef])).optional(),
     nopreempt: z.boolean().optional().describe('Do not take the VIP back from a lower-priority MASTER (lbctl then renders every director as BACKUP).'),
@@ -110,7 +112,7 @@ export const keepalivedGlobals = z
     enable_script_security: z.boolean().optional().describe('Default true: scripts run as script_user and must not be writable by others.'),
     script_user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, {message: 'is not a user name'}).optional().describe('Default root.'),
     vrrp_garp_master_refresh: z.number().int().min(0).optional(),
-    extra_global_defs: z.array(grammar(globalDefsLineError)).optional().describe('Extra global_defs settings, one keyword and its arguments per line (vrrp_garp_*, vrrp_priority, …: the ones lbctl knows keepalived accepts).'),
+    extra_global_defs: keywordLines(grammar(globalDefsLineError)).optional().describe('Extra global_defs settings, one keyword and its arguments per line (vrrp_garp_*, vrrp_priority, …: the ones lbctl knows keepalived accepts).'),
   })
   .describe('keepalived global_defs.')
 
@@ -133,7 +135,7 @@ export const healthCheck = z.discriminatedUnion('type', [
   z.strictObject({type: z.literal('TCP_CHECK'), ...checkCommon}),
   z.strictObject({
     type: z.literal('MISC_CHECK'),
-    misc_path: hook.describe('Program and arguments to run as the check, without a shell.'),
+    misc_path: command.describe('Program and arguments to run as the check, without a shell.'),
     misc_timeout: z.number().int().min(1).max(3600).optional(),
     misc_dynamic: z.boolean().optional(),
   }),

@@ -76,7 +76,7 @@ export function haproxyView(cluster: Cluster): HaproxyView {
   const d = h.defaults ?? {}
   const defaultsMode: Mode = d.mode ?? 'http'
   const defaultsOptions = d.options ?? (defaultsMode === 'http' ? HTTP_OPTIONS : TCP_OPTIONS)
-  const ctx: Ctx = {cluster, defaultsMode, defaultsHttplog: defaultsOptions.includes('httplog')}
+  const ctx: Ctx = {cluster, defaultsMode, defaultsHttplog: defaultsOptions.some((o) => /^httplog\b/.test(o))}
 
   const sections: SectionView[] = [
     ...Object.entries(h.frontends ?? {}).map(([name, f]) => section(ctx, 'frontend', name, f)),

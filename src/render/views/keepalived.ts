@@ -147,7 +147,9 @@ function instanceView(cluster: Cluster, director: Director, inst: VrrpInstance):
     vips: inst.vips.map((v) => [v.cidr, v.dev && `dev ${v.dev}`, v.label && `label ${v.label}`].filter(Boolean).join(' ')),
     // keepalived will not track a route without an interface ("no interface specified", a warning): default to the
     // one this instance runs on, where the VIPs (and usually the gateway) are.
-    routes: inst.virtualRoutes.map((r) => [r.src && `src ${r.src}`, `to ${r.to}`, r.via && `via ${r.via}`, `dev ${r.dev ?? me.interface}`].filter(Boolean).join(' ')),
+    // "default" is written 0.0.0.0/0: next to a src, keepalived 2.2.7 reads "default" as IPv6 ("Cannot mix IPv4 and
+    // IPv6 addresses for route").
+    routes: inst.virtualRoutes.map((r) => [r.src && `src ${r.src}`, `to ${r.to === 'default' ? '0.0.0.0/0' : r.to}`, r.via && `via ${r.via}`, `dev ${r.dev ?? me.interface}`].filter(Boolean).join(' ')),
     trackScripts: inst.trackScripts.map((t) => (t.weight === undefined ? t.name : `${t.name} weight ${t.weight}`)),
     trackInterfaces: inst.trackInterfaces.map((t) => (t.weight === undefined ? t.name : `${t.name} weight ${t.weight}`)),
     nopreempt: inst.nopreempt,

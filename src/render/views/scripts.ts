@@ -26,7 +26,7 @@ export function notifyView(cluster: Cluster, director: Director): NotifyView {
 
 /** A notify hook as keepalived would split it (program and arguments), so the shell calls it the same way. */
 function commandArgv(command: string): string[] {
-  const r = parseCommand(command, {absolute: true})
+  const r = parseCommand(command)
   if ('message' in r) throw new RenderError(`a notify command ${r.message}`)
   return r.argv
 }
