@@ -72,7 +72,8 @@ function draw(g: G): Drawn {
     const kind = pick(g, ['process', 'down_file', 'restart_haproxy', 'script'] as const)
     scripts[n] = drop({
       [kind]: kind === 'process' ? pick(g, ['haproxy', 'keepalived', 'sshd']) : kind === 'down_file' ? match(g, /^\/[A-Za-z0-9_.-]{1,12}(\/[A-Za-z0-9_.-]{1,12}){0,2}$/) : kind === 'restart_haproxy' ? true : g(() => command),
-      interval: maybe(g, 0.6, () => int(g, 1, 4294)),
+      // Now and then a fraction, which keepalived refuses (and so must validate).
+      interval: maybe(g, 0.6, () => (chance(g, 0.05) ? 1.5 : int(g, 1, 4294))),
       fall: maybe(g, 0.4, () => int(g, 1, 255)),
       rise: maybe(g, 0.4, () => int(g, 1, 255)),
       timeout: maybe(g, 0.2, () => int(g, 1, 3600)),

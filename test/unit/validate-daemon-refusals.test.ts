@@ -107,3 +107,13 @@ haproxy:
   assert.ok(cfg.includes('\nfrontend db\n    bind :5432\n    mode tcp\n    option tcplog\n'), cfg)
   assert.ok(cfg.includes('\nbackend db\n    mode tcp\n    balance roundrobin\n    default-server'), cfg)
 })
+
+test('a vrrp_script interval or timeout in fractions of a second (keepalived: "invalid number")', () => {
+  assert.equal(
+    problemsOf('63-script-fractions.yaml'),
+    `test/fixtures/broken/63-script-fractions.yaml:7:37: vrrp_scripts.chk.interval: must be a whole number, not the number 1.5
+    fix: write it as a whole number, like interval: 2
+test/fixtures/broken/63-script-fractions.yaml:7:51: vrrp_scripts.chk.timeout: must be a whole number, not the number 0.5
+    fix: write it as a whole number, like timeout: 5`,
+  )
+})

@@ -95,12 +95,13 @@ export const vrrpScript = z
     down_file: absPath.optional().describe('Maintenance switch: unhealthy while this file exists (e.g. /etc/keepalived/down).'),
     restart_haproxy: z.boolean().optional().describe('The seed\'s checkHaproxy.sh: restart HAProxy if it died; stop keepalived if that fails.'),
     // keepalived 2.2.7: "vrrp_script interval must be between 1 and 4294" — sub-second checks are refused.
-    interval: z.number().min(1, {message: 'must be from 1 to 4294 seconds (keepalived refuses sub-second script intervals)'}).max(4294, {message: 'must be from 1 to 4294 seconds'}).optional().describe('Seconds between runs, 1–4294 (default 2).'),
+    // Whole seconds: keepalived 2.2.7 reads "1.5" as an invalid number, which fails keepalived -t.
+    interval: z.number().int().min(1, {message: 'must be from 1 to 4294 seconds (keepalived refuses sub-second script intervals)'}).max(4294, {message: 'must be from 1 to 4294 seconds'}).optional().describe('Whole seconds between runs, 1–4294 (default 2).'),
     weight: z.number().int().min(-253, {message: 'must be from -253 to 253'}).max(253, {message: 'must be from -253 to 253'}).optional()
       .describe('Added to the priority while failing (negative) or succeeding (positive); 0/unset = fault state.'),
     fall: z.number().int().min(1).max(255).optional().describe('Failures before it counts as down (default 2).'),
     rise: z.number().int().min(1).max(255).optional().describe('Successes before it counts as up (default 1).'),
-    timeout: z.number().positive().max(3600).optional(),
+    timeout: z.number().int().min(1).max(3600).optional().describe('Whole seconds a run may take (default: the interval).'),
     user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, {message: 'is not a user name'}).optional().describe('User to run as (default: keepalived.script_user).'),
   })
   .describe('A vrrp_script: give exactly one of script, process, down_file or restart_haproxy.')
