@@ -64,7 +64,7 @@ describe('the keyword tables validate checks raw lines against hold for the daem
       if (kind === 'defaults') return `${head.replace('mode http', `mode ${mode}`)}    option ${option}\nlisten l\n    bind :80\n    mode ${mode}\n    server s 10.0.0.1:80\n`
       const log = mode === 'tcp' && kind !== 'backend' ? '    option tcplog\n' : ''
       const body = kind === 'frontend' ? `    bind :80\n    mode ${mode}\n${log}    option ${option}\n    default_backend b\nbackend b\n    mode ${mode}\n    server s 10.0.0.1:80\n` : kind === 'backend' ? `    mode ${mode}\n    option ${option}\n    server s 10.0.0.1:80\nfrontend f\n    bind :80\n    mode ${mode}\n${mode === 'tcp' ? '    option tcplog\n' : ''}    default_backend x\n` : `    bind :80\n    mode ${mode}\n${log}    option ${option}\n    server s 10.0.0.1:80\n`
-      return `${head}${kind === 'defaults' ? '' : `${kind} x\n`}${body}`
+      return `${head}${kind} x\n${body}`
     }
     const checks: Promise<void>[] = []
     for (const [name, rule] of Object.entries(OPTIONS).filter(([n]) => n !== 'forwardfor')) {

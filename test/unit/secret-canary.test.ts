@@ -11,28 +11,18 @@ import {join} from 'node:path'
 import {after, describe, test} from 'node:test'
 import {assertNoCanary, NAME_CANARY, STATS_CANARY, VRRP_CANARY} from '../helpers/canary.js'
 import {lbctl} from '../helpers/lab.js'
+import {SHOP, shopHaproxy} from '../helpers/shop.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'lbctl-canary-'))
 const statsFile = join(dir, 'stats.pass')
 writeFileSync(statsFile, `${STATS_CANARY}\n`, {mode: 0o600})
 
-const inventory = (overrides: {auth?: string; stats?: string; name?: string; extra?: string} = {}) => `name: ${overrides.name ?? '${env:LBCTL_CANARY_NAME}'}
-directors:
-  lb1: {address: 10.0.0.11, priority: 101}
-  lb2: {address: 10.0.0.12, priority: 100}
-real_servers:
-  web1: {address: 10.0.0.21}
-vrrp_instances:
+const inventory = (overrides: {auth?: string; stats?: string; extra?: string} = {}) => `${SHOP.replace('name: shop', 'name: ${env:LBCTL_CANARY_NAME}')}vrrp_instances:
   VI_1:
     virtual_router_id: 51
     vips: [10.0.0.100/24]
     auth_pass: "${overrides.auth ?? '${env:LBCTL_CANARY_VRRP}'}"
-haproxy:
-  frontends:
-    web: {bind: ":80", default_backend: web}
-  backends:
-    web: {servers: [web1]}
-  stats:
+${shopHaproxy()}  stats:
     auth: {user: ops, password: "${overrides.stats ?? `\${file:${statsFile}}`}"}
 ${overrides.extra ?? ''}`
 

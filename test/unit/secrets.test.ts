@@ -12,24 +12,14 @@ import {renderHost, RenderError} from '../../src/render/index.js'
 import {PATHS} from '../../src/render/paths.js'
 import {redact} from '../../src/render/secret-lines.js'
 import {assertNoCanary} from '../helpers/canary.js'
+import {SHOP, shopHaproxy} from '../helpers/shop.js'
 
-const INVENTORY = `name: shop
-directors:
-  lb1: {address: 10.0.0.11, priority: 101}
-  lb2: {address: 10.0.0.12, priority: 100}
-real_servers:
-  web1: {address: 10.0.0.21}
-vrrp_instances:
+const INVENTORY = `${SHOP}vrrp_instances:
   VI_1:
     virtual_router_id: 51
     vips: [10.0.0.100/24]
     auth_pass: \${env:VRRP_PASS}
-haproxy:
-  frontends:
-    web: {bind: ":80", default_backend: web}
-  backends:
-    web: {servers: [web1]}
-  stats:
+${shopHaproxy()}  stats:
     auth: {user: admin, password: "\${env:STATS_PASS}"}
 `
 

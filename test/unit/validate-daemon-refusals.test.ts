@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
-import {loadInventoryText} from '../../src/inventory/index.js'
 import {renderHost} from '../../src/render/index.js'
 import {PATHS} from '../../src/render/paths.js'
+import {load, SHOP, SHOP_VIP} from '../helpers/shop.js'
 import {problemsOf} from './validate-helpers.js'
 
 // Issue 11, "validate says ok, the daemon refuses": each of these passed validate, then keepalived -t or haproxy -c
 // stopped the deploy on the first director. Now validate refuses them at their line, or lbctl renders what the
 // daemon accepts.
-
-const load = (yaml: string) => loadInventoryText(yaml, 'shop.yaml', {env: {}}).cluster
-const HEAD = `name: shop
-directors:
-  lb1: {address: 10.0.0.11, priority: 101}
-  lb2: {address: 10.0.0.12, priority: 100}
-real_servers:
-  web1: {address: 10.0.0.21}
-`
 
 test('nopreempt with preempt_delay (seed 000 writes both) is refused, as keepalived refuses it', () => {
   assert.equal(
@@ -83,7 +74,7 @@ test("track_interfaces naming the instance's own interface", () => {
 })
 
 test('virtual_routes without dev are written on the instance\'s interface (keepalived will not track a route without one), default as 0.0.0.0/0', () => {
-  const cluster = load(`${HEAD}vrrp_instances:
+  const cluster = load(`${SHOP}vrrp_instances:
   VI_1:
     virtual_router_id: 51
     interface: eth1
@@ -95,9 +86,7 @@ test('virtual_routes without dev are written on the instance\'s interface (keepa
 })
 
 test('a tcp-mode backend under http defaults gets no `option tcplog` (HAProxy ignores log formats in backends, with a warning)', () => {
-  const cluster = load(`${HEAD}vrrp_instances:
-  VI_1: {virtual_router_id: 51, vips: [10.0.0.100/24]}
-haproxy:
+  const cluster = load(`${SHOP_VIP}haproxy:
   frontends:
     db: {bind: ":5432", mode: tcp, default_backend: db}
   backends:

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
-import {loadInventoryText} from '../../src/inventory/index.js'
 import {renderHost} from '../../src/render/index.js'
 import {PATHS} from '../../src/render/paths.js'
+import {load, SHOP_VIP, shopHaproxy} from '../helpers/shop.js'
 import {problemsOf} from './validate-helpers.js'
 
 // Issue 11, "injection": no string in an inventory can add a section or directive the cluster checks never saw.
@@ -44,28 +44,17 @@ test/fixtures/broken/48-haproxy-global-section.yaml:18:9: haproxy.global.extra[5
 })
 
 test('an LVS health-check path with "!" or "#" is written quoted, so keepalived checks the URL as written', () => {
-  const cluster = loadInventoryText(
-    `name: shop
-directors:
-  lvs1: {address: 10.0.0.11, priority: 101}
-  lvs2: {address: 10.0.0.12, priority: 100}
-real_servers:
-  rs1: {address: 10.0.0.21}
-vrrp_instances:
-  VI_1: {virtual_router_id: 51, vips: [10.0.0.100/24]}
-virtual_servers:
+  const cluster = load(`${SHOP_VIP}virtual_servers:
   web:
     vip: 10.0.0.100
     port: 80
-    real_servers: [rs1]
+    real_servers: [web1]
     health_check: {type: HTTP_GET, path: "/status!#frag"}
-`,
-    'shop.yaml',
-    {env: {}},
-  ).cluster
-  const conf = renderHost(cluster, 'lvs1').find((f) => f.path === PATHS.keepalivedConf)!.content
+`)
+  const conf = renderHost(cluster, 'lb1').find((f) => f.path === PATHS.keepalivedConf)!.content
   assert.ok(conf.includes('            url {\n                path "/status!#frag"\n                status_code 200\n            }\n'), conf)
 })
+
 test("ACL criteria, conditions and http-request rules follow HAProxy's grammar, checked at their line", () => {
   assert.equal(
     problemsOf('62-haproxy-raw-rules.yaml'),
@@ -89,25 +78,7 @@ test/fixtures/broken/62-haproxy-raw-rules.yaml:24:30: haproxy.frontends.web.use_
 })
 
 test('a "#" in an HAProxy health-check path or stats URI is written quoted, not read as a comment', () => {
-  const cluster = loadInventoryText(
-    `name: shop
-directors:
-  lb1: {address: 10.0.0.11, priority: 101}
-  lb2: {address: 10.0.0.12, priority: 100}
-real_servers:
-  web1: {address: 10.0.0.21}
-vrrp_instances:
-  VI_1: {virtual_router_id: 51, vips: [10.0.0.100/24]}
-haproxy:
-  frontends:
-    web: {bind: ":80", default_backend: web}
-  backends:
-    web: {servers: [web1], httpchk: {path: "/health#ok"}}
-  stats: {uri: "/stats#x"}
-`,
-    'shop.yaml',
-    {env: {}},
-  ).cluster
+  const cluster = load(`${SHOP_VIP}${shopHaproxy('[web1]', ', httpchk: {path: "/health#ok"}')}  stats: {uri: "/stats#x"}\n`)
   const cfg = renderHost(cluster, 'lb1').find((f) => f.path === PATHS.haproxyCfg)!.content
   assert.match(cfg, /\n {4}option httpchk GET '\/health#ok'\n/)
   assert.match(cfg, /\n {4}stats uri '\/stats#x'\n/)

@@ -6,10 +6,11 @@ import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it, test} from 'node:test'
-import {loadInventory, loadInventoryText, type Cluster} from '../../src/inventory/index.js'
+import {loadInventory, type Cluster} from '../../src/inventory/index.js'
 import {renderCluster, renderHost} from '../../src/render/index.js'
 import {PATHS} from '../../src/render/paths.js'
 import {haproxyCheck, keepalivedCheck, prerequisites} from '../helpers/daemons.js'
+import {load, SHOP_VIP, shopHaproxy} from '../helpers/shop.js'
 import {problemsOf, ROOT} from './validate-helpers.js'
 
 const ENV = {LBCTL_TEST_STATS_PASS: 'St4ts pw'}
@@ -44,21 +45,9 @@ test('seed 004: a director\'s own web server on 8080 behind HAProxy on :80', () 
 })
 
 test('the fix "listed twice" suggests is accepted: a real server of its own, same address, another port', () => {
-  const head = `name: shop
-directors:
-  lb1: {address: 10.0.0.11, priority: 101}
-  lb2: {address: 10.0.0.12, priority: 100}
-real_servers:
-  web1: {address: 10.0.0.21, port: 8080}
-vrrp_instances:
-  VI_1: {virtual_router_id: 51, vips: [10.0.0.100/24]}
-haproxy:
-  frontends:
-    web: {bind: ":80", default_backend: web}
-  backends:
-`
-  assert.throws(() => loadInventoryText(`${head}    web: {servers: [web1, web1]}\n`, 'shop.yaml', {env: {}}), /define a real server of its own with the same address and that port \(e\.g\. web1_2: \{address: 10\.0\.0\.21, port: 8081\}\)/)
-  const fixed = loadInventoryText(`${head.replace('real_servers:\n', 'real_servers:\n  web1_2: {address: 10.0.0.21, port: 8081}\n')}    web: {servers: [web1, web1_2]}\n`, 'shop.yaml', {env: {}}).cluster
+  const head = SHOP_VIP.replace('web1: {address: 10.0.0.21}', 'web1: {address: 10.0.0.21, port: 8080}')
+  assert.throws(() => load(`${head}${shopHaproxy('[web1, web1]')}`), /define a real server of its own with the same address and that port \(e\.g\. web1_2: \{address: 10\.0\.0\.21, port: 8081\}\)/)
+  const fixed = load(`${head.replace('real_servers:\n', 'real_servers:\n  web1_2: {address: 10.0.0.21, port: 8081}\n')}${shopHaproxy('[web1, web1_2]')}`)
   assert.match(content(fixed, 'lb1', PATHS.haproxyCfg), /server web1 10\.0\.0\.21:8080 weight 1 check\n {4}server web1_2 10\.0\.0\.21:8081 weight 1 check\n/)
 })
 
@@ -96,7 +85,7 @@ test("LVS-DR with a VIP written without prefix: the segment comes from the direc
 
 test('network: states the segment without changing how the VIP is added', () => {
   const text = readFileSync(join(ROOT, 'test/fixtures/broken/59-dr-segment-unknown.yaml'), 'utf8').replace('vips: [10.0.0.100]}', 'vips: [10.0.0.100], network: 10.0.0.0/16}')
-  const cluster = loadInventoryText(text, 'shop.yaml', {env: {}}).cluster
+  const cluster = load(text)
   assert.match(content(cluster, 'lb1', PATHS.keepalivedConf), /virtual_ipaddress \{\n {8}10\.0\.0\.100\/32\n {4}\}/)
 })
 
