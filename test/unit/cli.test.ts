@@ -33,6 +33,12 @@ describe('lbctl validate', () => {
     assert.match(r.stdout, /FAIL test\/fixtures\/broken\/03-unknown-field\.yaml: 2 problems/)
   })
 
+  test('a "billion laughs" file is refused at its line with exit 2, not a crash', async () => {
+    const r = await lbctl(['validate', 'test/fixtures/broken/60-billion-laughs.yaml'])
+    assert.equal(r.code, 2, r.stderr)
+    assert.match(r.stderr, /^test\/fixtures\/broken\/60-billion-laughs\.yaml:8:8: \(aliases\): the aliases up to here expand the inventory to more than 100000 values/m)
+  })
+
   test('--json gives the same problems as data', async () => {
     const r = await lbctl(['validate', 'test/fixtures/broken/03-unknown-field.yaml', '--json'])
     assert.equal(r.code, 2)

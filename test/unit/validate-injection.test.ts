@@ -27,18 +27,20 @@ test/fixtures/broken/47-extra-global-defs-brace.yaml:13:7: keepalived.extra_glob
   )
 })
 
-test('haproxy.global.extra cannot open a section, a control socket or load Lua', () => {
+test('haproxy.global.extra cannot open a section, a control socket or load Lua; global.log has a grammar too', () => {
   assert.equal(
     problemsOf('48-haproxy-global-section.yaml'),
-    `test/fixtures/broken/48-haproxy-global-section.yaml:14:9: haproxy.global.extra[1]: starts a "listen" section: every line after it in haproxy.cfg would belong to that section — listeners and servers no cluster check sees
+    `test/fixtures/broken/48-haproxy-global-section.yaml:12:10: haproxy.global.log: has "local9", which is not a syslog facility
+    fix: use one of kern, user, mail, daemon, auth, syslog, lpr, news, uucp, cron, auth2, ftp, ntp, audit, alert, cron2, local0, local1, local2, local3, local4, local5, local6, local7
+test/fixtures/broken/48-haproxy-global-section.yaml:15:9: haproxy.global.extra[1]: starts a "listen" section: every line after it in haproxy.cfg would belong to that section — listeners and servers no cluster check sees
     fix: define frontends, backends and listen sections under haproxy.frontends/backends/listens
-test/fixtures/broken/48-haproxy-global-section.yaml:15:9: haproxy.global.extra[2]: starts with "bind", which is not a global keyword lbctl knows: it can vouch only for lines the daemon is known to accept
+test/fixtures/broken/48-haproxy-global-section.yaml:16:9: haproxy.global.extra[2]: starts with "bind", which is not a global keyword lbctl knows: it can vouch only for lines the daemon is known to accept
     fix: known: tune.bufsize, tune.http.maxhdr, tune.http.cookielen, tune.http.logurilen, tune.h2.max-concurrent-streams, tune.ssl.default-dh-param, tune.ssl.cachesize, tune.ssl.lifetime, tune.maxaccept, spread-checks, max-spread-checks, hard-stop-after, maxconnrate, maxsessrate, maxsslconn, maxsslrate, maxpipes, log-send-hostname, log-tag, node, description, ca-base, crt-base, noepoll, nosplice, busy-polling, set-dumpable, strict-limits, stats timeout, stats maxconn
-test/fixtures/broken/48-haproxy-global-section.yaml:16:9: haproxy.global.extra[3]: starts with "server", which is not a global keyword lbctl knows: it can vouch only for lines the daemon is known to accept
+test/fixtures/broken/48-haproxy-global-section.yaml:17:9: haproxy.global.extra[3]: starts with "server", which is not a global keyword lbctl knows: it can vouch only for lines the daemon is known to accept
     fix: known: tune.bufsize, tune.http.maxhdr, tune.http.cookielen, tune.http.logurilen, tune.h2.max-concurrent-streams, tune.ssl.default-dh-param, tune.ssl.cachesize, tune.ssl.lifetime, tune.maxaccept, spread-checks, max-spread-checks, hard-stop-after, maxconnrate, maxsessrate, maxsslconn, maxsslrate, maxpipes, log-send-hostname, log-tag, node, description, ca-base, crt-base, noepoll, nosplice, busy-polling, set-dumpable, strict-limits, stats timeout, stats maxconn
-test/fixtures/broken/48-haproxy-global-section.yaml:17:9: haproxy.global.extra[4]: opens another control socket: lbctl already has /run/haproxy/admin.sock, and one on an address would be an admin interface on the network
+test/fixtures/broken/48-haproxy-global-section.yaml:18:9: haproxy.global.extra[4]: opens another control socket: lbctl already has /run/haproxy/admin.sock, and one on an address would be an admin interface on the network
     fix: leave it out; lbctl's socket is level admin for local tools
-test/fixtures/broken/48-haproxy-global-section.yaml:18:9: haproxy.global.extra[5]: loads Lua code, which can register services, actions and listeners that no cluster check sees
+test/fixtures/broken/48-haproxy-global-section.yaml:19:9: haproxy.global.extra[5]: loads Lua code, which can register services, actions and listeners that no cluster check sees
     fix: leave it out`,
   )
 })

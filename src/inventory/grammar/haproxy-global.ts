@@ -111,8 +111,9 @@ export const LEVELS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'in
 
 /** `log TARGET FACILITY [LEVEL [MINLEVEL]]`; TARGET a unix socket path, an IPv4 address with an optional port, stdout or stderr. */
 export function logLineError(line: string): GrammarError | undefined {
-  const w = line.trim().split(/ +/)
   const usage = 'write it like /dev/log local0 info, or 10.0.0.5:514 local1 notice'
+  if (/["'\\#$]/.test(line)) return {message: 'contains a quote, "\\", "#" or "$", which HAProxy reads as quoting, a comment or a variable', hint: usage}
+  const w = line.trim().split(/ +/)
   const [target = '', facility, level, min] = w
   const ipPort = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(:(\d{1,5}))?$/.exec(target)
   const targetOk = /^\/[A-Za-z0-9_.\/-]+$/.test(target) || target === 'stdout' || target === 'stderr' ||
