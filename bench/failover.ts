@@ -6,7 +6,10 @@
 //            1 and 4294"), so 1 s is the floor there
 // and prints, per scenario: when the VIP moved, the client-visible outage, the bound, outage ÷ bound, and the time
 // back. Targets: outage within +10 % of the bound; graceful handover (keepalived-stop) under 0.5 s.
-// Run as root: npx tsx bench/failover.ts [--runs N]   (own lab bfail on 198.18.35.0/24, removed at the end)
+// Also: the host-delay term each bound got (the timers' measured overrun), and what the instruments cost each director
+// (processes started per second by lbctl's trackers, and by everything on the host).
+// Run as root: npx tsx bench/failover.ts [--runs N] [--busy]   (own lab bfail on 198.18.35.0/24, removed at the end;
+// --busy: two CPU hogs at normal priority for the whole run)
 import {spawn} from 'node:child_process'
 import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
@@ -18,6 +21,7 @@ const SUBNET = '198.18.35.0/24'
 const SCENARIOS = 'haproxy-kill,keepalived-stop,keepalived-kill,iface-down,realserver-down,maintenance'
 const runsArg = process.argv.indexOf('--runs')
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 1
+const BUSY = process.argv.includes('--busy')
 
 function cli(args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
   return new Promise((resolve) => {
@@ -41,13 +45,19 @@ interface Scenario {
   name: string
   status: string
   reasons: string[]
-  bound?: {seconds: number}
+  bound?: {seconds: number; terms: Record<string, number>}
   measures?: {movedS?: number; outageS: number; ratio?: number; failedProbes: number; totalProbes: number; returnS?: number}
+}
+interface Load {
+  trackerProcesses: number
+  hostProcesses: number
+  seconds: number
 }
 
 const s2 = (x?: number) => (x === undefined ? '—' : `${x.toFixed(3)} s`)
 const invDir = await mkdtemp(join(tmpdir(), 'lbctl-bench-failover-'))
-const rows: string[][] = [['profile', 'scenario', 'VIP moved', 'outage', 'bound', 'ratio', 'failed probes', 'back', 'result']]
+const rows: string[][] = [['profile', 'scenario', 'VIP moved', 'outage', 'bound', 'host delay', 'ratio', 'failed probes', 'back', 'result']]
+const hogs = BUSY ? [0, 1].map(() => spawn(process.execPath, ['-e', 'for(;;);'], {stdio: 'ignore'})) : []
 const notes: string[] = []
 let failed = 0
 try {
@@ -62,11 +72,20 @@ try {
     await new Promise((r) => setTimeout(r, 1000))
     for (let run = 1; run <= RUNS; run++) {
       const r = await cli(['failover-test', inventory, '--scenario', SCENARIOS, '--json'])
-      const report = JSON.parse(r.stdout) as {refused?: string; scenarios: Scenario[]}
+      let report: {refused?: string; scenarios: Scenario[]; instruments: Record<string, Load>}
+      try {
+        report = JSON.parse(r.stdout)
+      } catch (e) {
+        const file = join(tmpdir(), `lbctl-bench-failover-${profile}-${run}.out`)
+        await writeFile(file, `${r.stdout}\n---- stderr\n${r.stderr}`)
+        throw new Error(`${profile} #${run}: exit ${r.code}, no JSON (${(e as Error).message}); its output is in ${file}`)
+      }
       if (report.refused) throw new Error(`${profile}: ${report.refused}`)
+      const per = (n: number, l: Load) => `${(n / l.seconds).toFixed(2)}/s`
+      notes.push(`${profile} #${run}: processes started per second on each director by lbctl's tracker (by everything on the host): ${Object.entries(report.instruments).map(([d, l]) => `${d} ${per(l.trackerProcesses, l)} (${per(l.hostProcesses, l)})`).join(', ')}`)
       for (const s of report.scenarios) {
         const m = s.measures
-        rows.push([RUNS > 1 ? `${profile} #${run}` : profile, s.name, s2(m?.movedS), s2(m?.outageS), s2(s.bound?.seconds), m?.ratio === undefined ? '—' : m.ratio.toFixed(2), m ? `${m.failedProbes}/${m.totalProbes}` : '—', s2(m?.returnS), s.status.toUpperCase()])
+        rows.push([RUNS > 1 ? `${profile} #${run}` : profile, s.name, s2(m?.movedS), s2(m?.outageS), s2(s.bound?.seconds), s2(s.bound?.terms.host_delay), m?.ratio === undefined ? '—' : m.ratio.toFixed(2), m ? `${m.failedProbes}/${m.totalProbes}` : '—', s2(m?.returnS), s.status.toUpperCase()])
         if (s.status !== 'pass') {
           failed++
           notes.push(`${profile} ${s.name}: ${s.reasons.join('; ')}`)
@@ -76,6 +95,7 @@ try {
     }
   }
 } finally {
+  for (const h of hogs) h.kill('SIGKILL')
   await labDown({name: NAME, inventoryDir: invDir}).catch((e) => console.error(`lab down ${NAME}: ${(e as Error).message}`))
   await rm(invDir, {recursive: true, force: true})
 }

@@ -189,3 +189,10 @@ describe('verdict', () => {
     assert.match(verdict({...base, expect: ['no_failed_probes', 'vip_stays'], bound: haproxyCheckBound('2s', 3), outageS: 0.1, failedProbes: 2}).join(), /the VIP moved to another director after 3\.10 s, but should have stayed,2 probe\(s\) failed, expected none/)
   })
 })
+
+test('a split brain lasts longer than the master-down interval VRRP itself tolerates; never less than 200 ms', async () => {
+  const {splitBrainMinMs} = await import('../../src/failover/scenario.js')
+  const inst = (advertInt: number) => ({advertInt, members: [{priority: 101}, {priority: 100}]}) as unknown as Parameters<typeof splitBrainMinMs>[0]
+  near(splitBrainMinMs(inst(1)), 3000 + (156 / 256) * 1000)
+  near(splitBrainMinMs(inst(0.05)), 200)
+})
