@@ -7,7 +7,8 @@ import fc from 'fast-check'
 import type {Arg, Keyword, Table} from '../../src/inventory/grammar/args.js'
 import {GLOBAL_DEFS} from '../../src/inventory/grammar/global-defs.js'
 import {FACILITIES, GLOBAL_KEYWORDS, LEVELS} from '../../src/inventory/grammar/haproxy-global.js'
-import {FETCHES, OPTIONS, type SectionKind} from '../../src/inventory/grammar/haproxy-proxy.js'
+import {OPTIONS, type SectionKind} from '../../src/inventory/grammar/haproxy-options.js'
+import {FETCHES} from '../../src/inventory/grammar/haproxy-rules.js'
 
 /** Edges first: the bounds of a range are where an off-by-one between lbctl and a daemon shows. */
 function argValue(arg: Arg): fc.Arbitrary<string> {

@@ -9,7 +9,7 @@ import {describe, test} from 'node:test'
 import type {Keyword} from '../../src/inventory/grammar/args.js'
 import {GLOBAL_DEFS} from '../../src/inventory/grammar/global-defs.js'
 import {GLOBAL_KEYWORDS} from '../../src/inventory/grammar/haproxy-global.js'
-import {OPTIONS, optionPlacementError, type SectionKind} from '../../src/inventory/grammar/haproxy-proxy.js'
+import {OPTIONS, optionPlacementError, type SectionKind} from '../../src/inventory/grammar/haproxy-options.js'
 import {generatedRun, HOSTILE, hostileRun, summary} from '../contract/run.js'
 import {haproxyCheck, keepalivedCheck, prerequisites} from '../helpers/daemons.js'
 

@@ -35,7 +35,7 @@ test('a bind port above 65535', () => {
   )
 })
 
-test('raw HAProxy options: an extra word, the wrong side, the wrong mode, two log formats, what lbctl writes itself', () => {
+test('raw HAProxy options: an extra word, the wrong side, the wrong mode, two log formats, two health checks, what lbctl writes itself', () => {
   assert.equal(
     problemsOf('51-haproxy-options.yaml'),
     `test/fixtures/broken/51-haproxy-options.yaml:12:37: haproxy.defaults.options[2]: needs http mode, but haproxy.listens.db runs in tcp mode and would inherit it: HAProxy warns and ignores it there
@@ -46,11 +46,13 @@ test/fixtures/broken/51-haproxy-options.yaml:17:36: haproxy.frontends.web.option
     fix: move it to the backend this frontend routes to, or use a listen section
 test/fixtures/broken/51-haproxy-options.yaml:17:57: haproxy.frontends.web.options[3]: is a second log format (after option httplog): HAProxy keeps one and warns about the other
     fix: keep one of httplog and tcplog
-test/fixtures/broken/51-haproxy-options.yaml:21:17: haproxy.backends.web.options[0]: is what lbctl writes from the backend's httpchk field (with its http-check lines)
+test/fixtures/broken/51-haproxy-options.yaml:22:17: haproxy.backends.web.options[0]: is what lbctl writes from the backend's httpchk field (with its http-check lines)
     fix: use httpchk: {path: /health}
-test/fixtures/broken/51-haproxy-options.yaml:21:32: haproxy.backends.web.options[1]: "no-such-option" is not an option lbctl knows: it can vouch only for options HAProxy is known to accept
+test/fixtures/broken/51-haproxy-options.yaml:22:32: haproxy.backends.web.options[1]: "no-such-option" is not an option lbctl knows: it can vouch only for options HAProxy is known to accept
     fix: known: abortonclose, allbackups, checkcache, clitcpka, contstats, dontlog-normal, dontlognull, http-buffer-request, http-ignore-probes, http-keep-alive, http-no-delay, http-pretend-keepalive, http-server-close, httpclose, http-restrict-req-hdr-names, httplog, independent-streams, log-health-checks, log-separate-errors, logasap, nolinger, persist, prefer-last-server, redispatch, socket-stats, splice-auto, splice-request, splice-response, srvtcpka, tcp-smart-accept, tcp-smart-connect, tcpka, tcplog, ssl-hello-chk, tcp-check, forwardfor, originalto
-test/fixtures/broken/51-haproxy-options.yaml:27:17: haproxy.listens.db.options[0]: needs http mode, but this section is in tcp mode: HAProxy ignores option http-buffer-request here (and only logs a warning)
+test/fixtures/broken/51-haproxy-options.yaml:22:48: haproxy.backends.web.options[2]: is another kind of health check than this section's httpchk: HAProxy keeps only the last one written (httpchk) and ignores option tcp-check without a word
+    fix: remove httpchk, or remove option tcp-check
+test/fixtures/broken/51-haproxy-options.yaml:28:17: haproxy.listens.db.options[0]: needs http mode, but this section is in tcp mode: HAProxy ignores option http-buffer-request here (and only logs a warning)
     fix: remove it, or set mode: http`,
   )
 })

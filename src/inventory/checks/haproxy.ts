@@ -1,6 +1,6 @@
 import type {Path} from '../problems.js'
 import type {RawHaproxy} from '../schema/index.js'
-import {optionPlacementError, OPTIONS, type SectionKind} from '../grammar/haproxy-proxy.js'
+import {optionPlacementError, OPTIONS, type SectionKind} from '../grammar/haproxy-options.js'
 import {closest} from '../schema-errors.js'
 import {aclChecks} from './acl.js'
 import type {Report} from './report.js'
@@ -104,7 +104,7 @@ export function haproxyChecks(r: Report): void {
       const base: Path = ['haproxy', section, name]
       if (mode(s) === 'tcp') httpOnlyInTcp(r, s, base)
       if ('servers' in s) servers(r, s, base)
-      options(r, s.options ?? [], base, KIND[section], mode(s))
+      options(r, s.options ?? [], base, KIND[section], mode(s), 'httpchk' in s && s.httpchk !== undefined)
     }
   }
   defaultsOptions(r, h, mode)
@@ -124,10 +124,16 @@ export function haproxyChecks(r: Report): void {
 
 const KIND: Record<Section, SectionKind> = {frontends: 'frontend', backends: 'backend', listens: 'listen'}
 
-function options(r: Report, list: string[], base: Path, kind: SectionKind, mode: Mode): void {
+// Health-check kinds: a section has one, and HAProxy silently keeps the last one written (lbctl writes httpchk last).
+const CHECK_OPTIONS = new Set(['tcp-check', 'ssl-hello-chk'])
+
+function options(r: Report, list: string[], base: Path, kind: SectionKind, mode: Mode, httpchk: boolean): void {
   for (const [i, o] of list.entries()) {
     const e = optionPlacementError(o, kind, mode)
     if (e) r.error([...base, 'options', i], e.message, e.hint)
+    else if (httpchk && CHECK_OPTIONS.has(o.split(' ')[0]!)) {
+      r.error([...base, 'options', i], `is another kind of health check than this section's httpchk: HAProxy keeps only the last one written (httpchk) and ignores option ${o} without a word`, `remove httpchk, or remove option ${o}`)
+    }
   }
   const logs = list.map((o, i) => ({name: o.split(' ')[0], i})).filter((o) => o.name === 'httplog' || o.name === 'tcplog')
   if (logs.length > 1) r.error([...base, 'options', logs[1]!.i], `is a second log format (after option ${logs[0]!.name}): HAProxy keeps one and warns about the other`, 'keep one of httplog and tcplog')

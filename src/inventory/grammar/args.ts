@@ -27,6 +27,9 @@ export type Table = Readonly<Record<string, Keyword>>
 /** Keywords refused on purpose, with why (a sentence fragment) and what to do instead. */
 export type Refusals = Readonly<Record<string, GrammarError>>
 
+/** An IPv4 address or network (10.0.0.0/8). */
+export const NETWORK = /^\d{1,3}(\.\d{1,3}){3}(\/(\d|[12]\d|3[0-2]))?$/
+
 export const int = (min: number, max: number): Arg => ({kind: 'int', min, max})
 export const decimal = (min: number, max: number, places = 3): Arg => ({kind: 'decimal', min, max, places})
 export const oneOf = (...values: string[]): Arg => ({kind: 'enum', values})

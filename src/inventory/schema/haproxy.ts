@@ -1,6 +1,7 @@
 import {z} from 'zod'
 import {globalLineError, logLineError} from '../grammar/haproxy-global.js'
-import {aclError, conditionError, httpRequestError, optionError} from '../grammar/haproxy-proxy.js'
+import {optionError} from '../grammar/haproxy-options.js'
+import {aclError, conditionError, httpRequestError} from '../grammar/haproxy-rules.js'
 import {grammar, keywordLines} from '../grammar/types.js'
 import {absPath, duration, ipv4, name, port, secret} from './common.js'
 
