@@ -18,6 +18,7 @@ export const HINTS: Array<[string, string]> = [
   ['is not a variable name', 'use letters, digits and "_", not starting with a digit'],
   ['contains a double quote ("), which keepalived', 'choose a password without a double quote'],
   ['ends with a backslash, which keepalived', 'choose a password that does not end with "\\"'],
+  ['is a lone brace, which keepalived', 'choose another password'],
   ['must not be empty', 'write a value, or "${env:NAME}" / "${file:PATH}" to keep it out of the file'],
   ['must be an MD5 hex digest', 'compute it with keepalived\'s genhash, or md5sum of the page body'],
   ['is longer than HAProxy', 'use at most 24d (or 2147483647 ms)'],

@@ -103,7 +103,8 @@ export async function tryHostile(base: unknown, baseFiles: RenderedFile[], env: 
   const o = await checkInventory(text, env, {daemons: false})
   if (o.verdict === 'rejected') {
     const line = lineOf(text, field, value)
-    const here = o.problems.some((p) => p.line === line)
+    // Renaming a host or section to another valid name leaves its references pointing nowhere: those are the problems.
+    const here = o.problems.some((p) => p.line === line) || (field.key && o.problems.every((p) => p.message.includes('is not defined')))
     return {verdict: 'rejected', failures: [...o.failures.map((f) => `${at}: ${f}`), ...(here || o.failures.length ? [] : [`${at}: refused, but no problem at its line ${line}: ${o.problems.map((p) => `${p.line}: ${p.path}: ${p.message}`).join('; ')}`])]}
   }
   const failures = o.failures.map((f) => `${at}: ${f}`)

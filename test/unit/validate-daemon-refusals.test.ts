@@ -108,3 +108,13 @@ test/fixtures/broken/63-script-fractions.yaml:7:51: vrrp_scripts.chk.timeout: mu
     fix: write it as a whole number, like timeout: 5`,
   )
 })
+
+test('an auth_pass keepalived cannot read back: a trailing backslash, a lone brace', () => {
+  assert.equal(
+    problemsOf('64-auth-pass-unreadable.yaml'),
+    `test/fixtures/broken/64-auth-pass-unreadable.yaml:7:67: vrrp_instances.VI_1.auth_pass: ends with a backslash, which keepalived reads as escaping the closing quote ("Unterminated quote") (got "********")
+    fix: choose a password that does not end with "\\"
+test/fixtures/broken/64-auth-pass-unreadable.yaml:8:67: vrrp_instances.VI_2.auth_pass: is a lone brace, which keepalived reads as the edge of the authentication block even in quotes (got "********")
+    fix: choose another password`,
+  )
+})

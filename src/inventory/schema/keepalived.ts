@@ -61,6 +61,7 @@ export const vrrpInstance = z
     auth_pass: secret
       .refine((v) => !v.includes('"'), {message: 'contains a double quote ("), which keepalived\'s config cannot hold: it has no escape for one inside a quoted string'})
       .refine((v) => !v.endsWith('\\'), {message: 'ends with a backslash, which keepalived reads as escaping the closing quote ("Unterminated quote")'})
+      .refine((v) => v !== '{' && v !== '}', {message: 'is a lone brace, which keepalived reads as the edge of the authentication block even in quotes'})
       .optional().describe('Up to 8 characters (keepalived silently uses only the first 8). Use ${env:NAME} or ${file:PATH}.'),
     track_scripts: z.array(z.union([name, weightedRef])).optional().describe('vrrp_scripts whose failure lowers this instance\'s priority.'),
     track_interfaces: z.array(z.union([ifname, weightedRef])).optional(),
