@@ -47,7 +47,32 @@ export function runRequest(cluster: Cluster, flags: RunFlagValues): RunRequest {
   }
 }
 
-/** Prints a run the way the user asked and exits with its code (0 ok, 1 a task failed, 3 refused, 4 unreachable). */
+/**
+ * Ctrl-C (or SIGTERM) during a run: the first stops it starting new work, lets the step in flight finish and
+ * releases every lock (the run then ends with outcome "interrupted", exit 130); a second exits at once, and says the
+ * locks may stay behind.
+ */
+export async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController()
+  const onSignal = () => {
+    if (controller.signal.aborted) {
+      process.stderr.write('\nsecond interrupt: exiting now; locks may be left on the hosts (the next run reports them; --break-lock takes them over)\n')
+      process.exit(130)
+    }
+    process.stderr.write('\ninterrupted: finishing the step in flight, then releasing every lock (interrupt again to exit at once)\n')
+    controller.abort()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  try {
+    return await work(controller.signal)
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}
+
+/** Prints a run the way the user asked and exits with its code (0 ok, 1 a task failed, 3 refused, 4 unreachable, 130 interrupted). */
 export function finishRun(cmd: Command, run: RunResult, flags: RunFlagValues, extra: Record<string, unknown> = {}): void {
   if (flags.json) cmd.log(runJson(run, extra))
   else {

@@ -14,7 +14,7 @@ export default class FailoverTest extends Command {
   static description = `Prove failover: kill services on the cluster, measure what clients lose, and restore.
 Probes every VIP service every --interval ms (a new connection each, HTTP GET --path or TCP connect) while each director streams its address and daemon events, then per scenario: a baseline (no fault unless the cluster answers), fault, VIP move, restore, back to the initial state. Each outage is compared with the bound keepalived's timers allow (see README, "Failover tests").
 Default scenarios: haproxy-kill, keepalived-stop, keepalived-kill, realserver-down, maintenance; iface-down only when named. Scenarios are data: playbooks/failover-test.yaml.
-Exit codes: 0 every scenario passed, 1 one failed, 2 invalid inventory/scenarios/arguments, 3 refused (unhealthy cluster, not confirmed), 4 unreachable host, 5 inconclusive (the cluster did not answer before a fault: no verdict), 130 interrupted (restored first).`
+Exit codes: 0 every scenario passed, 1 one failed, 2 invalid inventory/scenarios/arguments, 3 refused (unhealthy cluster, deploy lock held, not confirmed), 4 unreachable host, 5 inconclusive (the cluster did not answer before a fault: no verdict), 130 interrupted (restored first).`
 
   static examples = [
     '<%= config.bin %> failover-test lab',
@@ -40,6 +40,7 @@ Exit codes: 0 every scenario passed, 1 one failed, 2 invalid inventory/scenarios
     junit: Flags.string({description: 'Write JUnit XML here (one testcase per scenario)'}),
     report: Flags.string({description: 'Write the timeline picture here: FILE.html or FILE.svg'}),
     force: Flags.boolean({description: 'Run on a cluster that is not healthy (a VIP missing or doubled, a daemon down)'}),
+    'break-lock': Flags.boolean({description: 'Take over a deploy lock left by a run that is gone'}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask before testing an inventory that is not a lab'}),
     'accept-new': Flags.boolean({description: 'Record unknown host keys in known_hosts (changed keys are still refused)'}),
     'known-hosts': Flags.string({description: 'known_hosts file for every host'}),
@@ -95,6 +96,7 @@ Exit codes: 0 every scenario passed, 1 one failed, 2 invalid inventory/scenarios
         checkIntervalMs: flags['sample-interval'] ?? flags['check-interval'],
         tolerance: flags.tolerance / 100,
         force: flags.force,
+        breakLock: flags['break-lock'],
         acceptNew: flags['accept-new'],
         knownHosts: flags['known-hosts'],
         signal: controller.signal,

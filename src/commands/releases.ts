@@ -2,9 +2,10 @@ import {Command, Flags} from '@oclif/core'
 import {inventoryArg, loadOrExit} from '../cli/inventory.js'
 import {sshConnect} from '../playbook/connect.js'
 import {releases} from '../playbook/index.js'
+import {releaseList} from '../playbook/releases.js'
 
 export default class Releases extends Command {
-  static description = 'List the releases recorded on each host (newest last; * marks the active one).'
+  static description = 'List the releases recorded on each host, in the order it activated them (last activated last; * marks the active one).'
   static examples = ['<%= config.bin %> releases prod', '<%= config.bin %> releases prod --json']
   static args = {inventory: inventoryArg}
   static flags = {
@@ -16,7 +17,8 @@ export default class Releases extends Command {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Releases)
     const {cluster} = loadOrExit(this, args.inventory, flags.json)
-    const perHost = await releases(cluster, sshConnect({acceptNew: flags['accept-new'], knownHosts: flags['known-hosts'], forks: cluster.deploy.forks}))
+    const states = await releases(cluster, sshConnect({acceptNew: flags['accept-new'], knownHosts: flags['known-hosts'], forks: cluster.deploy.forks}))
+    const perHost = new Map([...states].map(([h, s]) => [h, s instanceof Error ? s : releaseList(s)]))
     const failed = [...perHost.values()].some((v) => v instanceof Error)
     if (flags.json) {
       this.log(JSON.stringify(Object.fromEntries([...perHost].map(([h, v]) => [h, v instanceof Error ? {error: v.message} : v])), null, 2))
@@ -25,7 +27,7 @@ export default class Releases extends Command {
         this.log(host)
         if (v instanceof Error) this.log(`  error: ${v.message}`)
         else if (v.length === 0) this.log('  (no releases)')
-        else for (const r of v) this.log(`  ${r.current ? '*' : ' '} ${r.id}  ${r.created}  ${r.files} file(s)`)
+        else for (const r of v) this.log(`  ${r.current ? '*' : ' '} ${r.id}  ${r.activated}  ${r.files} file(s)`)
       }
     }
     if (failed) this.exit(4)

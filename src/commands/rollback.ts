@@ -1,24 +1,24 @@
 import {Command, Flags} from '@oclif/core'
-import {finishRun, runFlags, runRequest} from '../cli/run-flags.js'
+import {finishRun, interruptible, runFlags, runRequest} from '../cli/run-flags.js'
 import {inventoryArg, loadOrExit} from '../cli/inventory.js'
 import {rollback} from '../playbook/index.js'
 
 export default class Rollback extends Command {
-  static description = `Re-activate the previous release (or --to ID) on every host, in the same HA-safe order as deploy: files validated again and swapped atomically, only changed services reloaded, health and VIP checked after each director.
-A host that did not change in the target deploy activates its newest release older than it. See \`lbctl releases\`.`
+  static description = `Return every host to the release that was active before the current one (or --to ID), in the same HA-safe order as deploy: files validated again and swapped all or nothing, only changed services reloaded, health and VIP checked after each director.
+Files and sysctls the target lacks go back to what they were before lbctl managed them. Refused (exit 3) when the hosts went through different releases or the target is missing on some host, naming them, unless --force. See \`lbctl releases\`.`
 
-  static examples = ['<%= config.bin %> rollback prod', '<%= config.bin %> rollback prod --to 20261121T093000123Z-1a2b3c4d', '<%= config.bin %> rollback prod --check --diff']
+  static examples = ['<%= config.bin %> rollback prod', '<%= config.bin %> rollback prod --to r12-1a2b3c4d', '<%= config.bin %> rollback prod --check --diff']
   static args = {inventory: inventoryArg}
-  static flags = {...runFlags, to: Flags.string({description: 'Release ID to return to (default: the one before the current)'})}
+  static flags = {
+    ...runFlags,
+    to: Flags.string({description: 'Release ID to return to (default: the one active before the current)'}),
+    force: Flags.boolean({description: 'Roll back the hosts that have the target release, leaving the others as they are'}),
+  }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Rollback)
     const {cluster} = loadOrExit(this, args.inventory, flags.json)
-    const r = await rollback(cluster, {...runRequest(cluster, flags), to: flags.to})
-    if (!r.run) {
-      if (flags.json) this.log(JSON.stringify({playbook: 'rollback', outcome: 'failed', error: r.error}, null, 2))
-      this.error(r.error ?? 'rollback failed', {exit: /reached/.test(r.error ?? '') ? 4 : 1})
-    }
-    finishRun(this, r.run, flags, {target: r.target})
+    const run = await interruptible((signal) => rollback(cluster, {...runRequest(cluster, flags), signal, to: flags.to, force: flags.force}))
+    finishRun(this, run, flags, {target: run.releaseId || undefined})
   }
 }

@@ -1,5 +1,5 @@
 import {Args, Command} from '@oclif/core'
-import {finishRun, runFlags, runRequest} from '../cli/run-flags.js'
+import {finishRun, interruptible, runFlags, runRequest} from '../cli/run-flags.js'
 import {inventoryArg, loadOrExit} from '../cli/inventory.js'
 import {runNamedPlaybook} from '../playbook/index.js'
 
@@ -15,7 +15,7 @@ A playbook is a YAML list of plays: hosts (groups: all, directors, real_servers,
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Run)
     const {cluster} = loadOrExit(this, args.inventory, flags.json)
-    const run = await runNamedPlaybook(args.playbook, cluster, runRequest(cluster, flags), `run ${args.playbook}`)
+    const run = await interruptible((signal) => runNamedPlaybook(args.playbook, cluster, {...runRequest(cluster, flags), signal}, `run ${args.playbook}`))
     finishRun(this, run, flags)
   }
 }

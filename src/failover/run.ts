@@ -5,7 +5,7 @@
 import type {Cluster, Host} from '../inventory/model.js'
 import type {HostFacts} from '../modules/types.js'
 import {sshTarget} from '../playbook/connect.js'
-import {factsAndLockCommand, parseFactsAndLock} from '../playbook/lock.js'
+import {describeHolder, factsAndLockCommand, newHolder, parseFactsAndLock, unlockCommand} from '../playbook/lock.js'
 import {DIRECT} from '../render/paths.js'
 import {openAll, type Transport} from '../transport/index.js'
 import {runClock} from './clock.js'
@@ -34,6 +34,8 @@ export interface FailoverOptions {
   /** The baseline window before each fault, in ms (default 1000). */
   baselineMs?: number
   force?: boolean
+  /** Take over a deploy lock left by a run that is gone. */
+  breakLock?: boolean
   acceptNew?: boolean
   knownHosts?: string
   signal?: AbortSignal
@@ -113,15 +115,33 @@ export async function runFailoverTest(o: FailoverOptions): Promise<FailoverRepor
   const opened = await openAll(hosts.map(sshTarget), {acceptNew: o.acceptNew, ...(o.knownHosts ? {knownHostsPath: o.knownHosts} : {})}, {forks: 20})
   const bad = [...opened.values()].filter((t): t is Exclude<typeof t, Transport> => t instanceof Error)
   const transports = new Map([...opened].filter((e): e is [string, Transport] => !(e[1] instanceof Error)))
+  const locked: string[] = []
+  const lockId = `failover-${process.pid}-${clock.epochMs}`
   try {
     if (bad.length) {
       report.unreachable = bad.map((e) => e.message).join('\n')
       return finish()
     }
     const facts = new Map<string, HostFacts>()
+    // The deploy lock on every director and real server for the whole run: a deploy, rollback or run during a
+    // failover test is refused with this run's name, and this test never starts during one.
+    const holder = newHolder(lockId, 'failover-test')
+    const lockable = new Set([...cluster.directors, ...cluster.realServers].map((h) => h.name))
+    const held: string[] = []
     await Promise.all(
-      [...transports].map(async ([name, t]) => facts.set(name, parseFactsAndLock((await t.exec(factsAndLockCommand(cluster.deploy.stateDir, 'nolock'))).stdout).facts)),
+      [...transports].map(async ([name, t]) => {
+        const mode = !lockable.has(name) ? 'nolock' : o.breakLock ? 'break' : 'lock'
+        const r = await t.exec(factsAndLockCommand(cluster.deploy.stateDir, mode), {stdin: JSON.stringify(holder)})
+        const parsed = parseFactsAndLock(r.stdout)
+        facts.set(name, parsed.facts)
+        if (parsed.lock === 'acquired') locked.push(name)
+        else if (mode !== 'nolock') held.push(parsed.lock === 'held' ? describeHolder(name, parsed.holder).message : `${name}: cannot take the lock: ${r.stderr.trim()}`)
+      }),
     )
+    if (held.length) {
+      report.refused = `another run holds the deploy lock, nothing was done:\n${held.map((p) => `  ${p}`).join('\n')}`
+      return finish()
+    }
     let state = await readState(cluster, transports, facts)
     const problems = healthProblems(cluster, state)
     if (problems.length && !o.force) {
@@ -182,6 +202,7 @@ export async function runFailoverTest(o: FailoverOptions): Promise<FailoverRepor
     return finish()
   } finally {
     await tracker?.stop()
+    await Promise.all(locked.map((name) => transports.get(name)!.exec(unlockCommand(cluster.deploy.stateDir, lockId)).catch(() => undefined)))
     await Promise.all([...transports.values()].map((t) => t.close().catch(() => undefined)))
   }
 }

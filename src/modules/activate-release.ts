@@ -1,68 +1,77 @@
 import {z} from 'zod'
-import {cmd, raw} from '../shell/index.js'
+import {cmd} from '../shell/index.js'
+import {installStep, type InstallFile} from './install.js'
 import {releasesDir} from './release.js'
-import {INSTALL_FILE} from './scripts.js'
+import {LIVE_AND_ORIGINAL, parseSysctlFacts, planSysctls} from './sysctl.js'
 import {failed, ok, type Module, type Plan, type Step} from './types.js'
 
 const args = z.strictObject({})
 
-/*
- * Picks the newest release at or before the target ID on this host (a host unchanged by some deploy has no
- * release of that ID: its state "as of" the target is its latest older release), then reports each file's
- * recorded and current sha256/mode.
- */
-const PROBE = raw`dir=$1; target=$2
-id=$(ls -1 "$dir" 2>/dev/null | grep -v -e '^current$' -e '\.tmp$' | sort | awk -v t="$target" '$0 <= t' | tail -n 1)
-if [ -z "$id" ]; then echo NONE; exit 0; fi
-echo "ID $id"
-echo "CURRENT $(readlink "$dir/current" 2>/dev/null || echo -)"
+/* The target release's files with their recorded and live sha256/mode, and its sysctls with their live values. */
+const PROBE = cmd`dir=$1; target=$2; state=$3
+if [ ! -d "$dir/$target" ]; then echo NONE; exit 0; fi
 while read -r path sha mode validate service; do
   if [ -f "$path" ]; then cur=$(sha256sum < "$path" | cut -d' ' -f1); cm=$(stat -c %a "$path"); else cur=-; cm=-; fi
   echo "FILE $path $sha $mode $validate $service $cur $cm"
-done < "$dir/$id/files.list"`
+done < "$dir/$target/files.list"
+if [ -f "$dir/$target/sysctls" ]; then echo SYSCTLS; while read -r k v; do
+  printf 'WANT %s=%s\n' "$k" "$v"; l=$(sysctl -n "$k" 2>/dev/null | tr '\t' ' ') || l='<missing>'; printf 'LIVE %s=%s\n' "$k" "$l"
+done < "$dir/$target/sysctls"; fi
+${LIVE_AND_ORIGINAL}`
 
 export interface ReleaseProbe {
-  id?: string
-  current?: string
+  found: boolean
   files: {path: string; sha256: string; mode: string; validate: string; service: string; liveSha256: string; liveMode: string}[]
+  /** undefined for releases recorded before lbctl kept sysctls with them. */
+  sysctls?: Record<string, string>
 }
 
 export function parseReleaseProbe(stdout: string): ReleaseProbe {
-  const out: ReleaseProbe = {files: []}
+  const out: ReleaseProbe = {found: !/^NONE$/m.test(stdout), files: []}
   for (const line of stdout.split('\n')) {
     const w = line.split(' ')
-    if (w[0] === 'ID') out.id = w[1]
-    else if (w[0] === 'CURRENT') out.current = w[1]
-    else if (w[0] === 'FILE') out.files.push({path: w[1], sha256: w[2], mode: w[3], validate: w[4], service: w[5], liveSha256: w[6], liveMode: w[7]})
+    if (w[0] === 'FILE') out.files.push({path: w[1], sha256: w[2], mode: w[3], validate: w[4], service: w[5], liveSha256: w[6], liveMode: w[7]})
+    else if (w[0] === 'SYSCTLS') out.sysctls = {}
+    else if (w[0] === 'WANT' && out.sysctls) {
+      const kv = line.slice(5)
+      out.sysctls[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1)
+    }
   }
   return out
 }
 
-/** Rollback: re-installs a release's files (validated, atomic, like a deploy) and points `current` at it. */
+/**
+ * Rollback: re-installs the target release's files (all validated before any is renamed, journaled, like a deploy)
+ * and its sysctls; keys the release lacks go back to their value from before lbctl. The release module then makes
+ * it current and removes files it lacks.
+ */
 export const activateRelease: Module<z.infer<typeof args>> = {
   name: 'activate_release',
   args,
   probe(_a, ctx) {
-    return cmd`sh -c ${PROBE.text} lbctl ${releasesDir(ctx)} ${String(ctx.vars.release ?? '')}`
+    return cmd`sh -c ${PROBE.text} lbctl ${releasesDir(ctx)} ${String(ctx.vars.release ?? '')} ${ctx.cluster.deploy.stateDir}`
   },
   plan(_a, probe, ctx): Plan {
     const target = String(ctx.vars.release ?? '')
     if (!target) return failed('no release to roll back to was given')
-    if (!probe || probe.code !== 0) return failed(`cannot read releases: ${probe?.stderr.trim() || 'no answer'}`)
+    if (!probe || probe.code !== 0) return failed(`cannot read release ${target}: ${probe?.stderr.trim() || 'no answer'}`)
     const r = parseReleaseProbe(probe.stdout)
-    if (!r.id) return failed(`this host has no release at or before ${target}`)
-    const dir = `${releasesDir(ctx)}/${r.id}/files`
-    const steps: Step[] = []
-    const services = new Set<string>()
-    const changedPaths: string[] = []
-    for (const f of r.files) {
-      if (f.sha256 === f.liveSha256 && f.mode === f.liveMode) continue
-      steps.push({label: `restore ${f.path}`, command: cmd`sh -c ${INSTALL_FILE.text} lbctl ${f.path} ${f.mode} ${f.validate} < ${dir + f.path}`})
-      changedPaths.push(f.path)
-      if (f.service !== '-') services.add(f.service)
+    if (!r.found) return ctx.vars.force ? ok(`no release ${target} on this host: left as it is (--force)`) : failed(`this host has no release ${target}`)
+    const install: InstallFile[] = r.files
+      .filter((f) => f.sha256 !== f.liveSha256 || f.mode !== f.liveMode)
+      .map((f) => ({path: f.path, mode: parseInt(f.mode, 8), validate: f.validate}))
+    const services = [...new Set(r.files.filter((f) => install.some((i) => i.path === f.path) && f.service !== '-').map((f) => f.service))]
+    const steps: Step[] = install.length ? [installStep(ctx, install, services, target)] : []
+    const notes: string[] = []
+    if (r.sysctls) {
+      const s = planSysctls(r.sysctls, parseSysctlFacts(probe.stdout), ctx.cluster.deploy.stateDir, true)
+      if (s.status === 'failed') return s
+      if (s.status === 'changed') {
+        steps.push(...s.steps)
+        notes.push(s.message ?? '')
+      }
     }
-    if (r.current !== r.id) steps.push({label: `current → ${r.id}`, command: cmd`ln -sfn ${r.id} ${releasesDir(ctx)}/current`})
-    if (steps.length === 0) return ok(`release ${r.id} is active`)
-    return {status: 'changed', message: `activate ${r.id} (${changedPaths.length} file(s))`, steps, changedPaths, services: [...services]}
+    if (steps.length === 0) return ok(`release ${target}'s files and sysctls are in place`)
+    return {status: 'changed', message: [`activate ${target} (${install.length} file(s))`, ...notes].join('; '), steps, changedPaths: install.map((f) => f.path), services}
   },
 }

@@ -1,6 +1,7 @@
 import {z} from 'zod'
 import {cmd} from '../shell/index.js'
-import {fileDiff, installStep, parseFileProbe, sha256} from './template.js'
+import {installStep} from './install.js'
+import {fileDiff, parseFileProbe, sha256} from './template.js'
 import {PROBE_FILES} from './scripts.js'
 import {failed, ok, type Module} from './types.js'
 
@@ -13,7 +14,7 @@ const args = z.strictObject({
 })
 type Args = z.infer<typeof args>
 
-/** A file given in the playbook itself, installed like a rendered one: validated, then renamed into place. */
+/** A file given in the playbook itself, installed like a rendered one: validated, journaled, renamed into place. */
 export const file: Module<Args> = {
   name: 'file',
   args,
@@ -26,7 +27,7 @@ export const file: Module<Args> = {
     return {
       status: 'changed',
       message: `${a.path} ${state.sha256 ? 'differs' : 'is new'}`,
-      steps: [installStep(a.path, a.content, mode, a.validate === 'none' ? undefined : a.validate)],
+      steps: [installStep(ctx, [{path: a.path, mode, validate: a.validate ?? 'none', content: a.content}], a.service ? [a.service] : [])],
       diffs: ctx.diff ? [fileDiff(a.path, state.content, a.content, ctx.cluster.secrets)] : undefined,
       changedPaths: [a.path],
       services: a.service ? [a.service] : [],

@@ -1,15 +1,17 @@
 import {z} from 'zod'
 import {cmd, raw} from '../shell/index.js'
+import {RELEASE_STATE, parseReleaseState, prunable, type Action} from './release-history.js'
+import {tarball} from './tar.js'
 import {sha256} from './template.js'
 import {failed, ok, type Module, type ModuleContext} from './types.js'
 
 /**
- * A release is the whole managed bundle of a host as activated by one deploy:
+ * A release is the whole managed bundle of a host as one deploy wants it:
  *   STATE/releases/ID/files/<absolute path>   copies (root-only, they may hold secrets)
- *   STATE/releases/ID/manifest.json           id, inventory name + sha256, and each file's sha256/mode
- *   STATE/releases/ID/files.list              the same, one "path sha256 mode validate service" line per file (for sh)
- *   STATE/releases/current → ID
- * IDs sort by time (20261121T093000Z-abcd1234), so "previous" is plain ordering.
+ *   STATE/releases/ID/manifest.json           id, inventory name + sha256, the cluster bundle digest, files, sysctls
+ *   STATE/releases/ID/files.list              "path sha256 mode validate service" per file (for sh)
+ *   STATE/releases/ID/sysctls                 "key value" per sysctl the release sets
+ * One ID names one desired state of the whole cluster, on every host (see playbook/releases.ts).
  */
 export interface ManifestFile {
   path: string
@@ -21,21 +23,24 @@ export interface ManifestFile {
 
 export interface Manifest {
   id: string
-  created: string
   inventory: string
   inventorySha256: string
+  /** sha256 of every host's files and sysctls: how a later run recognises this release. Never printed. */
+  bundle: string
   host: string
   files: ManifestFile[]
+  sysctls: Record<string, string>
 }
 
 export function manifestFor(ctx: ModuleContext): Manifest {
   return {
     id: ctx.releaseId,
-    created: new Date().toISOString(),
     inventory: ctx.cluster.name,
     inventorySha256: ctx.cluster.hash,
+    bundle: ctx.bundle ?? '',
     host: ctx.host.name,
     files: ctx.files.map((f) => ({path: f.path, sha256: sha256(f.content), mode: f.mode.toString(8), validate: f.validate ?? 'none', service: f.service ?? '-'})),
+    sysctls: Object.fromEntries(Object.entries(ctx.host.tuning.sysctls).map(([k, v]) => [k, String(v)])),
   }
 }
 
@@ -43,36 +48,76 @@ export function releasesDir(ctx: ModuleContext): string {
   return `${ctx.cluster.deploy.stateDir}/releases`
 }
 
-const RECORD = raw`set -eu
-dir=$1; id=$2; keep=$3; shift 3
-rel="$dir/$id"
-rm -rf "$rel.tmp"; mkdir -p "$rel.tmp/files"; chmod 700 "$dir" "$rel.tmp"
-cat > "$rel.tmp/manifest.json"
-: > "$rel.tmp/files.list"
-while [ $# -gt 0 ]; do
-  f=$1; printf '%s %s %s %s %s\n' "$1" "$2" "$3" "$4" "$5" >> "$rel.tmp/files.list"; shift 5
-  mkdir -p "$rel.tmp/files$(dirname "$f")"; cp -p "$f" "$rel.tmp/files$f"
-done
-rm -rf "$rel"; mv "$rel.tmp" "$rel"
-ln -sfn "$id" "$dir/current"
-ls -1 "$dir" | grep -v -e '^current$' -e '\.tmp$' | sort | head -n "-$keep" | while read -r old; do [ -n "$old" ] && rm -rf "$dir/$old"; done`
+// Staged before any file is activated, so a full disk fails the deploy while the old files still run. Earlier
+// half-staged releases (a run that was killed) go first: only the run holding the lock gets here.
+const STAGE = raw`set -eu
+dir=$1; id=$2
+mkdir -p "$dir"; chmod 700 "$dir"
+for t in "$dir"/*.tmp; do [ ! -e "$t" ] || rm -rf "$t"; done
+mkdir -m 700 "$dir/$id.tmp"
+out=$(tar -x -m -p --no-same-owner -C "$dir/$id.tmp" -f - 2>&1) || { rm -rf "$dir/$id.tmp"; printf 'cannot stage release %s in %s (disk full?); nothing was changed on this host:\n%s\n' "$id" "$dir" "$out" >&2; exit 65; }`
 
-/** Records the host's files as a release when they differ from the current release (or none exists). */
-export const release: Module<Record<string, never>> = {
+// Only renames and small writes once the files are active. Files the new release lacks go back to what was there
+// before lbctl managed them (or away), after the reloads, so no running daemon ever misses a script it still names.
+const RECORD = raw`set -eu
+state=$1; id=$2; action=$3; shift 3
+dir="$state/releases"
+[ -d "$dir/$id" ] || mv "$dir/$id.tmp" "$dir/$id"
+# A host deployed before there was a history starts one with the release it runs.
+[ -f "$state/history" ] || { c=$(readlink "$dir/current" 2>/dev/null) && printf -- '- deploy %s\n' "$c" > "$state/history" || true; }
+ln -sfn "$id" "$dir/.current.new"; mv -T "$dir/.current.new" "$dir/current"
+printf '%s %s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$action" "$id" >> "$state/history"
+while [ "$1" != -- ]; do rm -rf "$dir/$1"; shift; done; shift
+for p in "$@"; do
+  o="$state/originals$p"
+  if [ -f "$o" ]; then cp -p "$o" "$p.lbctl-new" && mv -f "$p.lbctl-new" "$p" && rm -f "$o"
+  else rm -f "$p" "$o.lbctl-absent"; fi
+done`
+
+const args = z.strictObject({stage: z.boolean().optional().describe('Stage the release before activation (deploy) instead of recording it')})
+
+function stagePlan(ctx: ModuleContext, stdout: string) {
+  const state = parseReleaseState(stdout)
+  const id = ctx.releaseId
+  if (state.releases.has(id)) return ok(`release ${id} is on the host`)
+  const m = manifestFor(ctx)
+  const list = m.files.map((f) => `${f.path} ${f.sha256} ${f.mode} ${f.validate} ${f.service}\n`).join('')
+  const sysctls = Object.entries(m.sysctls).map(([k, v]) => `${k} ${v}\n`).join('')
+  const archive = tarball([
+    ...ctx.files.map((f) => ({name: `files${f.path}`, content: f.content, mode: f.mode})),
+    {name: 'manifest.json', content: `${JSON.stringify(m, null, 2)}\n`, mode: 0o600},
+    {name: 'files.list', content: list, mode: 0o600},
+    {name: 'sysctls', content: sysctls, mode: 0o600},
+  ])
+  return {status: 'changed' as const, message: `stage release ${id}`, steps: [{label: `stage release ${id}`, command: cmd`sh -c ${STAGE.text} lbctl ${releasesDir(ctx)} ${id}`, stdin: archive}]}
+}
+
+function recordPlan(ctx: ModuleContext, stdout: string) {
+  const state = parseReleaseState(stdout)
+  const id = ctx.releaseId
+  const action: Action = ctx.vars.release ? 'rollback' : 'deploy'
+  if (state.current === id && state.history.at(-1)?.id === id) return ok(`release ${id} is active`)
+  const present = state.releases.has(id) || state.staged.includes(id)
+  if (!present && action === 'rollback' && ctx.vars.force) return ok(`no release ${id} on this host: left as it is (--force)`)
+  if (!present) return failed(`release ${id} is not on this host (it was not staged)`)
+  const before = new Set(state.current ? (state.paths.get(state.current) ?? []) : [])
+  const after = new Set(state.paths.get(id) ?? ctx.files.map((f) => f.path))
+  const removed = [...before].filter((p) => !after.has(p))
+  const prune = prunable(state, {time: '-', action, id}, ctx.cluster.deploy.releasesKeep)
+  return {
+    status: 'changed' as const,
+    message: `release ${id}${removed.length ? `; removed ${removed.join(', ')}` : ''}`,
+    steps: [{label: `record release ${id}`, command: cmd`sh -c ${RECORD.text} lbctl ${ctx.cluster.deploy.stateDir} ${id} ${action} ${prune} -- ${removed}`}],
+  }
+}
+
+/** `stage: true` puts the release on the host before activation; without it, makes it current once all checks passed. */
+export const release: Module<z.infer<typeof args>> = {
   name: 'release',
-  args: z.strictObject({}),
-  probe: (_a, ctx) => cmd`cat ${releasesDir(ctx)}/current/files.list 2>/dev/null || true`,
-  plan(_a, probe, ctx) {
-    if (!probe) return failed('cannot read the current release')
-    const m = manifestFor(ctx)
-    const current = probe.stdout.trim().split('\n').filter(Boolean).sort().join('\n')
-    const wanted = m.files.map((f) => `${f.path} ${f.sha256} ${f.mode} ${f.validate} ${f.service}`).sort().join('\n')
-    if (current === wanted) return ok('current release already holds these files')
-    const argv = m.files.flatMap((f) => [f.path, f.sha256, f.mode, f.validate, f.service])
-    return {
-      status: 'changed',
-      message: `release ${m.id}`,
-      steps: [{label: `record release ${m.id}`, command: cmd`sh -c ${RECORD.text} lbctl ${releasesDir(ctx)} ${m.id} ${String(ctx.cluster.deploy.releasesKeep)} ${argv}`, stdin: `${JSON.stringify(m, null, 2)}\n`}],
-    }
+  args,
+  probe: (_a, ctx) => cmd`sh -c ${RELEASE_STATE.text} lbctl ${ctx.cluster.deploy.stateDir}`,
+  plan(a, probe, ctx) {
+    if (!probe || probe.code !== 0) return failed(`cannot read the releases: ${probe?.stderr.trim() || 'no answer'}`)
+    return a.stage ? stagePlan(ctx, probe.stdout) : recordPlan(ctx, probe.stdout)
   },
 }

@@ -5,8 +5,9 @@ import type {RenderedFile} from '../render/index.js'
 import {redact} from '../render/secret-lines.js'
 import {cmd} from '../shell/index.js'
 import type {ExecResult} from '../transport/types.js'
-import {INSTALL_FILE, PROBE_FILES} from './scripts.js'
-import {failed, type FileDiff, type Module, type ModuleContext, type Plan, type Step} from './types.js'
+import {INSTALL_ORDER, installStep, type InstallFile} from './install.js'
+import {PROBE_FILES} from './scripts.js'
+import {failed, type FileDiff, type Module, type ModuleContext, type Plan} from './types.js'
 
 const args = z.strictObject({
   kinds: z.array(z.enum(['keepalived', 'haproxy', 'sysctl', 'ipvsadm', 'script', 'unit'])).optional(),
@@ -38,22 +39,10 @@ export function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex')
 }
 
-// keepalived -t fails when a script its config names does not exist yet, so scripts and units go first and
-// keepalived.conf last; HAProxy before keepalived so a track script never sees a half-updated pair.
-const INSTALL_ORDER: RenderedFile['kind'][] = ['script', 'unit', 'sysctl', 'ipvsadm', 'haproxy', 'keepalived']
-
 function selected(a: Args, ctx: ModuleContext): RenderedFile[] {
   return ctx.files
     .filter((f) => (!a.kinds || a.kinds.includes(f.kind)) && (!a.paths || a.paths.includes(f.path)))
     .sort((x, y) => INSTALL_ORDER.indexOf(x.kind) - INSTALL_ORDER.indexOf(y.kind))
-}
-
-export function installStep(path: string, content: string | Buffer, mode: number, validate: string | undefined): Step {
-  return {
-    label: `install ${path}`,
-    command: cmd`sh -c ${INSTALL_FILE.text} lbctl ${path} ${mode.toString(8)} ${validate ?? 'none'}`,
-    stdin: content,
-  }
 }
 
 /**
@@ -68,7 +57,7 @@ export function fileDiff(path: string, before: string | undefined, after: string
   return {path, patch}
 }
 
-/** Puts the host's rendered files in place: validated by their daemon before an atomic rename. */
+/** Puts the host's rendered files in place: all validated by their daemons before any is renamed (see install.ts). */
 export const template: Module<Args> = {
   name: 'template',
   args,
@@ -80,20 +69,18 @@ export const template: Module<Args> = {
     if (files.length === 0) return {status: 'ok', message: 'no files of this kind for this host', steps: []}
     if (!probe || probe.code !== 0) return failed(`cannot read the current files: ${probe?.stderr.trim() || 'no answer'}`)
     const states = parseFileProbe(probe.stdout, files.map((f) => f.path))
-    const steps: Step[] = []
+    const install: InstallFile[] = []
     const diffs: FileDiff[] = []
-    const changedPaths: string[] = []
     const services = new Set<string>()
     files.forEach((f, i) => {
       const state = states[i]
-      const mode = f.mode.toString(8)
-      if (state.sha256 === sha256(f.content) && state.mode === mode) return
-      steps.push(installStep(f.path, f.content, f.mode, f.validate))
-      changedPaths.push(f.path)
+      if (state.sha256 === sha256(f.content) && state.mode === f.mode.toString(8)) return
+      install.push({path: f.path, mode: f.mode, validate: f.validate ?? 'none', content: f.content})
       if (f.service) services.add(f.service)
       if (ctx.diff) diffs.push(fileDiff(f.path, state.content, f.content, ctx.cluster.secrets))
     })
-    if (steps.length === 0) return {status: 'ok', message: `${files.length} file(s) up to date`, steps}
-    return {status: 'changed', message: `${changedPaths.length} of ${files.length} file(s) differ`, steps, diffs, changedPaths, services: [...services]}
+    if (install.length === 0) return {status: 'ok', message: `${files.length} file(s) up to date`, steps: []}
+    const changedPaths = install.map((f) => f.path)
+    return {status: 'changed', message: `${changedPaths.length} of ${files.length} file(s) differ`, steps: [installStep(ctx, install, [...services])], diffs, changedPaths, services: [...services]}
   },
 }

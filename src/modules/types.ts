@@ -25,8 +25,12 @@ export interface ModuleContext {
   diff: boolean
   /** The release this run records (deploy) or activates (rollback). */
   releaseId: string
+  /** Digest of the whole cluster's desired files and sysctls (deploy): how hosts recognise one release. Never printed. */
+  bundle?: string
   /** Extra variables from the command (e.g. rollback target). */
   vars: Record<string, unknown>
+  /** Aborted on Ctrl-C: modules that wait (wait_for) stop waiting. */
+  signal?: AbortSignal
 }
 
 /** One remote command a plan wants run, with what to say if it fails. */

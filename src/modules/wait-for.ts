@@ -41,12 +41,13 @@ export async function vipHolders(ctx: ModuleContext, io: HostIO, director: strin
   return out
 }
 
-async function poll(timeoutS: number, probe: () => Promise<string | undefined>): Promise<string | undefined> {
+async function poll(timeoutS: number, probe: () => Promise<string | undefined>, signal?: AbortSignal): Promise<string | undefined> {
   const deadline = Date.now() + timeoutS * 1000
   let why: string | undefined
   for (;;) {
     why = await probe()
     if (why === undefined || Date.now() > deadline) return why
+    if (signal?.aborted) return `${why} (interrupted)`
     await sleep(200)
   }
 }
@@ -62,7 +63,7 @@ export const waitFor: Module<Args> = {
     if (a.service) {
       const svc = a.service
       const test = ctx.facts.systemd ? cmd`systemctl is-active --quiet ${svc}` : runningTest(svc)
-      const why = await poll(timeout, async () => ((await io.exec(test)).code === 0 ? undefined : `${svc} is not running`))
+      const why = await poll(timeout, async () => ((await io.exec(test)).code === 0 ? undefined : `${svc} is not running`), ctx.signal)
       if (why) {
         const log = svc === 'keepalived' && !ctx.facts.systemd ? (await io.exec(cmd`{ grep -i -E ${"can't|error|fatal|not found|unknown|fail"} ${DIRECT.keepalivedLog} || tail -n 4 ${DIRECT.keepalivedLog}; } | tail -n 5`)).stdout.trim() : ''
         return failed(`${why} after ${timeout}s${log ? `; from its log:\n${log}` : ''}`)
@@ -74,7 +75,7 @@ export const waitFor: Module<Args> = {
       const why = await poll(timeout, async () => {
         const r = await io.exec(cmd`ss -Htln ${`sport = :${port}`}`)
         return r.stdout.trim() ? undefined : `nothing listens on port ${port}`
-      })
+      }, ctx.signal)
       if (why) return failed(`${why} after ${timeout}s`)
       checks.push(`port ${port} listening`)
     }
@@ -89,7 +90,7 @@ export const waitFor: Module<Args> = {
         const mine = ctx.cluster.instances.filter((i) => i.master === ctx.host.name && !i.nopreempt).flatMap((i) => i.vips.map((v) => v.address))
         const away = mine.filter((v) => last.get(v)?.[0] !== ctx.host.name)
         return away.length ? `${away.map((v) => `${v} is on ${last.get(v)?.[0]}`).join('; ')}, not yet back on ${ctx.host.name}` : undefined
-      })
+      }, ctx.signal)
       if (why) return failed(`${why} after ${timeout}s`)
       checks.push([...last].map(([v, h]) => `${v} on ${h[0]}`).join(', '))
     }

@@ -16,7 +16,13 @@ printf 'os=%s\n' "$(. /etc/os-release 2>/dev/null && echo "$ID $VERSION_ID")"
 [ "$mode" = nolock ] && exit 0
 mkdir -p "$state" && chmod 700 "$state" || exit 1
 [ "$mode" = break ] && rm -rf "$state/lock"
-if mkdir "$state/lock" 2>/dev/null; then cat > "$state/lock/holder"; echo lock=acquired
+if mkdir "$state/lock" 2>/dev/null; then
+  # A lock whose holder cannot be written (disk full) is no lock: the next run would find it unreadable.
+  if cat > "$state/lock/holder.new" && [ -s "$state/lock/holder.new" ] && mv "$state/lock/holder.new" "$state/lock/holder"; then
+    echo lock=acquired
+    # Only the holder gets here: releases half-staged by a run that was killed go.
+    rm -rf "$state"/releases/*.tmp
+  else rm -rf "$state/lock"; echo 'cannot write the lock holder (disk full?)' >&2; exit 1; fi
 else printf 'lock=held\nholder='; tr -d '\n' < "$state/lock/holder" 2>/dev/null; echo; fi`
 
 const UNLOCK = raw`grep -qF "$2" "$1/lock/holder" 2>/dev/null && rm -rf "$1/lock"; true`

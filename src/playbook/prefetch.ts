@@ -38,7 +38,10 @@ export function parseBatch(stdout: string, count: number, token?: string): ExecR
  * One batched round trip for a list of optional probes (one per playbook step): the command to send, and how to
  * turn its output back into one answer per step (undefined where a step has no probe).
  */
-export function probeBatch(probes: (ShellCommand | undefined)[]): {count: number; command: ShellCommand; answers: (stdout: string) => (ExecResult | undefined)[]} {
+/** A prefetched answer, with the probe it answers (a task uses it only if it would send the same probe). */
+export type ProbeAnswer = ExecResult & {probe: string}
+
+export function probeBatch(probes: (ShellCommand | undefined)[]): {count: number; command: ShellCommand; answers: (stdout: string) => (ProbeAnswer | undefined)[]} {
   const wanted = probes.flatMap((p, i) => (p ? [[p, i] as const] : []))
   const token = randomBytes(12).toString('hex')
   return {
@@ -46,8 +49,8 @@ export function probeBatch(probes: (ShellCommand | undefined)[]): {count: number
     command: batchProbe(wanted.map(([p]) => p), token),
     answers: (stdout) => {
       const got = parseBatch(stdout, wanted.length, token)
-      const perStep: (ExecResult | undefined)[] = []
-      wanted.forEach(([, i], j) => (perStep[i] = got[j]))
+      const perStep: (ProbeAnswer | undefined)[] = []
+      wanted.forEach(([p, i], j) => (perStep[i] = {...got[j], probe: p.text}))
       return perStep
     },
   }

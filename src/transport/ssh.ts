@@ -45,7 +45,10 @@ export function resetSshCounters(): void {
 }
 
 const DEFAULT_CONNECT_TIMEOUT_SEC = 15
-const DEFAULT_KEEPALIVE_MS = 15_000
+// A host that stops answering mid-run (link down, host frozen) is given up after at most (3 + 1) × 3 s = 12 s:
+// one unanswered keepalive per interval, the connection dropped on the fourth. Not lower: an emulated director
+// (the LVS lab's QEMU TCG) on a busy machine can take seconds to answer. ~/.ssh/config's ServerAlive* win.
+const DEFAULT_KEEPALIVE_MS = 3_000
 const DEFAULT_KEEPALIVE_COUNT = 3
 // sshd's MaxSessions defaults to 10 channels per connection; beyond it a
 // channel open fails with "open failed". Stay below, and queue the rest.

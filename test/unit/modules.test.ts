@@ -48,7 +48,7 @@ for (const mod of readdirSync(dir).filter((d) => !d.includes('.'))) {
         facts: {systemd: false, packageManager: 'apt', os: 'debian 12', ...fx.facts},
         check: false,
         diff: false,
-        releaseId: '20261121T120000000Z-test',
+        releaseId: 'r9-test',
         vars: fx.vars ?? {},
       }
       const m = MODULES[fx.module]

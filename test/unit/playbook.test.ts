@@ -6,7 +6,8 @@ import {describe, test} from 'node:test'
 import {InventoryError, formatProblem, loadInventory} from '../../src/inventory/index.js'
 import {describeHolder, parseFactsAndLock} from '../../src/playbook/lock.js'
 import {loadPlaybook} from '../../src/playbook/load.js'
-import {newReleaseId, parseReleaseList, rollbackTarget} from '../../src/playbook/releases.js'
+import {lineage, nextReleaseId, parseReleaseState, prunable, type HistoryEntry} from '../../src/modules/release-history.js'
+import {deployDecision, rollbackDecision} from '../../src/playbook/releases.js'
 import {groupMembers, limitFilter, playHosts} from '../../src/playbook/targets.js'
 import {evaluateWhen} from '../../src/playbook/when.js'
 
@@ -54,21 +55,43 @@ describe('targets: HA-safe groups and --limit', () => {
 })
 
 describe('releases', () => {
-  test('IDs sort by time and carry the inventory hash', () => {
-    const a = newReleaseId(cluster, new Date('2026-11-21T09:30:00.123Z'))
-    assert.equal(a, `20261121T093000123Z-${cluster.hash.slice(0, 8)}`)
-    assert.ok(newReleaseId(cluster, new Date('2026-11-21T09:30:00.124Z')) > a)
+  const h = (...xs: string[]): HistoryEntry[] => xs.map((x) => ({time: '-', action: x.startsWith('<') ? 'rollback' : 'deploy', id: x.replace('<', '')}))
+  const state = (current: string, history: HistoryEntry[], ids = [...new Set(history.map((e) => e.id))]) =>
+    parseReleaseState([`current ${current}`, ...history.map((e) => `history ${e.time} ${e.action} ${e.id}`), ...ids.map((id) => `release ${id} -`)].join('\n'))
+
+  test('rollback returns to what ran before: A → B → rollback → C → rollback is A, not B', () => {
+    assert.deepEqual(lineage(h('A', 'B', '<A', 'C')), ['A', 'C'])
+    const decide = rollbackDecision(undefined, false)
+    assert.deepEqual(decide(new Map([['lb1', state('C', h('A', 'B', '<A', 'C'))], ['lb2', state('C', h('A', 'B', '<A', 'C'))]])), {id: 'A', vars: {release: 'A', force: false}})
   })
-  test('rollback goes to the newest release before the cluster\'s current one; hosts may lack it', () => {
-    const perHost = new Map([
-      ['lb1', parseReleaseList('A-1 - 2026 3\nB-2 - 2026 3\nC-3 current 2026 3\n')],
-      ['lb2', parseReleaseList('A-1 - 2026 3\nC-3 current 2026 3\n')],
-    ])
-    assert.deepEqual(rollbackTarget(perHost), {id: 'B-2'})
-    assert.deepEqual(rollbackTarget(perHost, 'A-1'), {id: 'A-1'})
-    assert.match(rollbackTarget(perHost, 'Z-9').error!, /no host has release Z-9 \(known: A-1, B-2, C-3\)/)
-    assert.match(rollbackTarget(new Map([['lb1', parseReleaseList('A-1 current 2026 3\n')]])).error!, /A-1 is the oldest there is: nothing to roll back to/)
-    assert.match(rollbackTarget(new Map([['lb1', []]])).error!, /no host has a current release: deploy first/)
+  test('successive rollbacks walk back; at the first release there is nothing to roll back to', () => {
+    assert.deepEqual(lineage(h('A', 'B', 'C', '<B')), ['A', 'B'])
+    assert.match((rollbackDecision(undefined, false)(new Map([['lb1', state('A', h('A', 'B', '<A'))]])) as {refused: string}).refused, /release A is the oldest there is: nothing to roll back to/)
+  })
+  test('a deploy that stopped after the backup: the cluster rolls back to what both ran before', () => {
+    const d = rollbackDecision(undefined, false)(new Map([['lb2', state('B', h('A', 'B'))], ['lb1', state('A', h('A'), ['A', 'B'])]]))
+    assert.deepEqual(d, {id: 'A', vars: {release: 'A', force: false}})
+  })
+  test('hosts that went different ways, or lack the target, are named and refused unless --force', () => {
+    const split = rollbackDecision(undefined, false)(new Map([['lb1', state('B', h('A', 'B'))], ['lb2', state('C', h('A', 'C'))]]))
+    assert.match((split as {refused: string}).refused, /different releases \(lb1: A → B; lb2: A → C\); choose one with --to ID/)
+    const states = new Map([['lb1', state('B', h('A', 'B'))], ['lb2', state('B', h('A', 'B'), ['B'])]])
+    assert.match((rollbackDecision(undefined, false)(states) as {refused: string}).refused, /release A is not on lb2 \(pruned, or never deployed there\)/)
+    assert.deepEqual(rollbackDecision(undefined, true)(states), {id: 'A', vars: {release: 'A', force: true}})
+    assert.match((rollbackDecision('Z', false)(states) as {refused: string}).refused, /no host has release Z \(known: A, B\)/)
+  })
+  test('pruning keeps the current release, the rollback target and the last activated, whatever their names', () => {
+    // r1 is the oldest by name and by date, and the rollback target once r4 is active: it stays.
+    const s = state('r1-x', h('r1-x', 'r2-x', 'r3-x', '<r1-x'))
+    assert.deepEqual(prunable(s, {time: '-', action: 'deploy', id: 'r4-x'}, 2), ['r2-x', 'r3-x'])
+  })
+  test('IDs come from what the hosts hold, never from a clock; one desired state has one ID', () => {
+    assert.equal(nextReleaseId([state('r9-a', h('r2-a', 'r9-a')), state('-', [])], 'beef0000cafe'), 'r10-beef0000')
+    const decide = deployDecision(cluster)
+    const first = decide(new Map([['lb1', state('-', [])]])) as {id: string; bundle: string}
+    assert.equal(first.id.startsWith('r1-'), true)
+    const again = decide(new Map([['lb1', parseReleaseState(`current r5-old\nrelease ${first.id.replace('r1', 'r4')} ${first.bundle}\nrelease r5-old -`)]]))
+    assert.deepEqual(again, {id: first.id.replace('r1', 'r4'), bundle: first.bundle}, 'a host that holds this state names it')
   })
 })
 
