@@ -18,6 +18,9 @@ import type {Scenario} from './scenarios.js'
 import {pickInstance, probeTargets, servingRealServers} from './targets.js'
 import type {FailoverReport, ScenarioResult} from './types.js'
 
+/** Keepalive interval of failover-test's connections: a host silent for ~4 of them (40 s) is given up. */
+export const FAILOVER_KEEPALIVE_MS = 10_000
+
 export interface FailoverOptions {
   cluster: Cluster
   scenarios: Scenario[]
@@ -112,7 +115,10 @@ export async function runFailoverTest(o: FailoverOptions): Promise<FailoverRepor
 
   const hosts = hostsToConnect(o)
   log(`connecting to ${hosts.map((h) => h.name).join(', ')}`)
-  const opened = await openAll(hosts.map(sshTarget), {acceptNew: o.acceptNew, ...(o.knownHosts ? {knownHostsPath: o.knownHosts} : {})}, {forks: 20})
+  // A deploy gives up on a silent host after seconds; failover-test cuts links on purpose (iface-down: for the bound,
+  // the tolerance and 3 s, then TCP's retransmission backoff) and must keep its connections through that.
+  const keepaliveIntervalMs = FAILOVER_KEEPALIVE_MS
+  const opened = await openAll(hosts.map(sshTarget), {acceptNew: o.acceptNew, keepaliveIntervalMs, ...(o.knownHosts ? {knownHostsPath: o.knownHosts} : {})}, {forks: 20})
   const bad = [...opened.values()].filter((t): t is Exclude<typeof t, Transport> => t instanceof Error)
   const transports = new Map([...opened].filter((e): e is [string, Transport] => !(e[1] instanceof Error)))
   const locked: string[] = []

@@ -69,6 +69,8 @@ export class DirectorStream {
   knownUntil = -Infinity
   started = false
   ended = false
+  /** A clock measurement is in flight. */
+  pinging = false
   error?: string
   private pings = new Map<string, Pending>()
   private waiters: (() => void)[] = []
@@ -221,28 +223,31 @@ export class VipTracker {
   }
 
   private async measureClock(s: DirectorStream, timeoutMs: number): Promise<void> {
+    s.pinging = true
     const p = await Promise.race([s.ping(String(++this.seq), this.clock.now), new Promise<undefined>((r) => setTimeout(r, timeoutMs))])
+    s.pinging = false
     if (p) s.clockSamples.push({hostMs: p.hostMs, offsetMs: p.hostMs - (this.clock.epochMs + (p.sentAt + p.recvAt) / 2), uncertaintyMs: (p.recvAt - p.sentAt) / 2})
   }
 
   /**
-   * The clock at a host moment: the most exact measurement within 3 s of it (an emulated director's clock drifts by
-   * tenths of a second over seconds when the machine is busy), else the nearest one.
+   * The clock at a host moment. Only round trips close to the best count: a ping that waited out a cut link (the host
+   * answers it seconds later, when TCP retransmits) says little about the offset — taking it placed a VIP two seconds
+   * early. Among those, the one nearest in time: an emulated director's clock drifts by tenths of a second within
+   * seconds when the machine is busy.
    */
   private clockAt(s: DirectorStream, hostMs: number): HostClock | undefined {
-    const near = s.clockSamples.filter((c) => Math.abs(c.hostMs - hostMs) <= 3000)
-    const pool = near.length ? near : s.clockSamples
-    if (pool.length === 0) return undefined
-    const best = near.length
-      ? near.reduce((a, b) => (b.uncertaintyMs < a.uncertaintyMs ? b : a))
-      : pool.reduce((a, b) => (Math.abs(b.hostMs - hostMs) < Math.abs(a.hostMs - hostMs) ? b : a))
-    return {offsetMs: best.offsetMs, uncertaintyMs: best.uncertaintyMs}
+    if (s.clockSamples.length === 0) return undefined
+    const best = Math.min(...s.clockSamples.map((c) => c.uncertaintyMs))
+    const good = s.clockSamples.filter((c) => c.uncertaintyMs <= Math.max(25, 3 * best))
+    const nearest = good.reduce((a, b) => (Math.abs(b.hostMs - hostMs) < Math.abs(a.hostMs - hostMs) ? b : a))
+    return {offsetMs: nearest.offsetMs, uncertaintyMs: nearest.uncertaintyMs}
   }
 
   /** Measures every director's clock once a second for as long as the trackers run. */
   private keepMeasuring(): void {
     this.clockTimer = setInterval(() => {
-      for (const s of this.streams.values()) if (s.proc && !s.ended && !s.error) void this.measureClock(s, 5000)
+      // One ping at a time: while a link is cut they would only pile up.
+      for (const s of this.streams.values()) if (s.proc && !s.ended && !s.error && !s.pinging) void this.measureClock(s, 5000)
     }, 1000)
     this.clockTimer.unref()
   }
