@@ -183,6 +183,21 @@ function playTask(run: RunState, index: number, forks: number, firstProbes: Map<
 }
 
 /**
+ * The run's connection to a host is gone (its SSH session was killed): a fresh one gives the lock back, if the host
+ * answers within 5 s, so that only a host that really vanished keeps a (stale) lock.
+ */
+async function unlockOverNewConnection(connect: Connect, host: Host, unlock: ReturnType<typeof unlockCommand>): Promise<void> {
+  const opening = connect([host]).catch(() => undefined)
+  const close = (m: Map<string, Transport | Error> | undefined) => m?.forEach((t) => void (t instanceof Error ? undefined : t.close().catch(() => undefined)))
+  const timer = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 5000).unref())
+  const opened = await Promise.race([opening, timer])
+  if (opened === 'late') return void opening.then(close)
+  const t = opened?.get(host.name)
+  if (t && !(t instanceof Error)) await t.exec(unlock).catch(() => undefined)
+  close(opened)
+}
+
+/**
  * Runs a playbook against a cluster, HA-safe, in phases: connect and lock; release; plays and batches (tasks,
  * handlers, post-tasks per host); unlock; summary.
  */
@@ -207,7 +222,12 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
     run.locked.splice(i, 1)
     const complete = !run.hosts[host.name]?.failed && !run.interrupted
     const settle = complete && !check ? cmd`${settleJournalCommand(cluster.deploy.stateDir, [...run.handledOn(host.name)])}; ` : cmd``
-    await run.io(host.name).exec(cmd`${settle}${unlockCommand(cluster.deploy.stateDir, runId)}`).catch(() => undefined)
+    const unlock = unlockCommand(cluster.deploy.stateDir, runId)
+    try {
+      await run.io(host.name).exec(cmd`${settle}${unlock}`)
+    } catch {
+      await unlockOverNewConnection(opts.connect, host, unlock)
+    }
   }
 
   const list = new Listr(

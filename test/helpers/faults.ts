@@ -1,0 +1,86 @@
+/**
+ * Faults fired at exact moments of a real run: the CLI stops itself at a named point (LBCTL_PAUSE_AT, see
+ * src/playbook/host-tasks.ts), the test breaks something — kills the controller, cuts its SSH session, takes a link
+ * down, fills a disk — and lets it go on. Nothing here waits a fixed time for something to happen.
+ */
+import {spawn, type ChildProcess} from 'node:child_process'
+import {join} from 'node:path'
+import {ROOT, waitFor, type CliResult, type TestLab} from './lab.js'
+
+export interface PausedRun {
+  pid: number
+  /** The run's end, and how long it took from resume() (or from the start when never paused). */
+  done: Promise<CliResult & {afterResumeMs: number}>
+  signal(sig: NodeJS.Signals): void
+  resume(): void
+}
+
+/** Runs the built CLI and resolves once it has stopped itself at `pauseAt` ("after:director files@lb2"). */
+export async function pausedCli(args: string[], pauseAt: string, env: NodeJS.ProcessEnv = {}): Promise<PausedRun> {
+  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), ...args], {cwd: ROOT, env: {...process.env, CI: '1', LBCTL_PAUSE_AT: pauseAt, ...env}})
+  let stdout = ''
+  let stderr = ''
+  let resumedAt = Date.now()
+  child.stdout!.on('data', (d) => (stdout += d))
+  child.stderr!.on('data', (d) => (stderr += d))
+  const done = new Promise<CliResult & {afterResumeMs: number}>((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', (code, sig) => resolve({code: code ?? (sig === 'SIGKILL' ? 137 : -1), stdout, stderr, afterResumeMs: Date.now() - resumedAt}))
+  })
+  let ended = false
+  void done.then(() => (ended = true))
+  await waitFor(`lbctl ${args.join(' ')} to pause at ${pauseAt}`, 180_000, async () => {
+    if (ended) throw new Error(`lbctl ended before pausing at ${pauseAt}:\n${stdout}\n${stderr}`)
+    return stderr.includes(`paused at ${pauseAt.replace(/@(.*)$/, ' on $1')}`) ? true : undefined
+  })
+  return {
+    pid: child.pid!,
+    done,
+    signal: (sig) => void child.kill(sig),
+    resume: () => {
+      resumedAt = Date.now()
+      child.kill('SIGCONT')
+    },
+  }
+}
+
+/** Kills every SSH session on the host (not its sshd listener): the controller's connection drops at once. */
+export async function killSessions(lab: TestLab, host: string): Promise<void> {
+  await lab.sh(host, "pkill -KILL -f '^sshd: [a-z]+@notty' || true")
+}
+
+/**
+ * Cuts the host off from the controller only (a blackhole route to the controller's address): the host goes on
+ * serving clients and VRRP, but no SSH packet comes back — what a link down looks like from the controller.
+ */
+export async function cutFromController(lab: TestLab, host: string, controller: string): Promise<() => Promise<void>> {
+  await lab.sh(host, `ip route add blackhole ${controller}/32`)
+  return async () => void (await lab.sh(host, `ip route del blackhole ${controller}/32`))
+}
+
+/**
+ * Fills the filesystem of `dir` on the host: a small tmpfs over it holding a copy of what was there, then a filler.
+ * The returned function removes the filler (the tmpfs stays, with whatever was written to it meanwhile).
+ */
+export async function fillDisk(lab: TestLab, host: string, dir: string): Promise<() => Promise<void>> {
+  const r = await lab.sh(
+    host,
+    `set -e; mountpoint -q ${dir} && grep -q " ${dir} tmpfs " /proc/mounts || { rm -rf /tmp/keep; cp -a ${dir} /tmp/keep; mount -t tmpfs -o size=4m,mode=755 tmpfs ${dir}; cp -a /tmp/keep/. ${dir}/; }
+     dd if=/dev/zero of=${dir}/.filler bs=4k >/dev/null 2>&1 || true; dd if=/dev/zero of=${dir}/.filler2 bs=1 >/dev/null 2>&1 || true; df -k ${dir} | tail -n 1`,
+  )
+  if (r.code !== 0) throw new Error(`cannot fill ${dir} on ${host}: ${r.stderr}`)
+  return async () => void (await lab.sh(host, `rm -f ${dir}/.filler ${dir}/.filler2`))
+}
+
+/** An open-loop client load through the VIP from the lab's client host (bench/loadgen.mjs) until stopped. */
+export function startLoad(labName: string, url: string, rate: number): () => Promise<{sent: number; failed: number; failures: Record<string, number>}> {
+  const c = spawn('ip', ['netns', 'exec', `lbctl.${labName}.client`, process.execPath, join(ROOT, 'bench', 'loadgen.mjs'), url, String(rate)], {stdio: ['pipe', 'pipe', 'inherit']})
+  let out = ''
+  c.stdout!.on('data', (d) => (out += d))
+  const ended = new Promise<void>((resolve) => c.on('close', () => resolve()))
+  return async () => {
+    c.stdin!.end()
+    await ended
+    return JSON.parse(out.trim().split('\n').at(-1) ?? '{}')
+  }
+}
