@@ -56,11 +56,15 @@ function draw(g: G): Drawn {
 
   const rsNames = names(g, int(g, 1, 4), 'r')
   const lvsPort = pick(g, [80, 8080, 1, 65535, 5432])
+  // LVS-NAT: the real servers route through a DIP floating with the service VIP (the first instance's second VIP).
+  const forwarding = lvs ? pick(g, ['DR', 'DR', 'NAT', 'TUN'] as const) : 'DR'
+  const dip = `${net}.101`
   const realServers: Obj = {}
   rsNames.forEach((n, i) => {
     realServers[n] = drop({
       address: `${net}.${21 + i}`,
       port: lvs ? lvsPort : int(g, 1, 65535),
+      gateway: forwarding === 'NAT' ? dip : undefined,
       weight: maybe(g, 0.5, () => int(g, 0, 256)),
       arp_scope: maybe(g, 0.3, () => g(() => fc.subarray(['lo', 'all', 'interface'] as const, {minLength: 1}))),
       interface: maybe(g, 0.3, () => ifname(g)),
@@ -89,7 +93,7 @@ function draw(g: G): Drawn {
   const sync = instNames.length >= 2 && chance(g, 0.3) ? g(fc.stringMatching, NAME) : undefined
   instNames.forEach((n, i) => {
     const version = chance(g, 0.3) ? 3 : 2
-    const vips = Array.from({length: int(g, 1, 2)}, (_, j) => `${net}.${100 + i * 4 + j}`)
+    const vips = Array.from({length: forwarding === 'NAT' && i === 0 ? 2 : int(g, 1, 2)}, (_, j) => `${net}.${100 + i * 4 + j}`)
     vipsByInstance.push(vips)
     const withPrefix = chance(g, 0.7)
     const passEnv = `LBCTL_PT_PASS_${i}`
@@ -148,13 +152,14 @@ function draw(g: G): Drawn {
     })
   }
 
-  if (lvs) out.virtual_servers = virtualServers(g, vipsByInstance.flat(), rsNames, lvsPort)
+  if (lvs) out.virtual_servers = virtualServers(g, forwarding === 'NAT' ? [vipsByInstance[0]![0]!] : vipsByInstance.flat(), rsNames, lvsPort, forwarding)
+  if (chance(g, 0.2)) out.clients = {probe: {address: `${net}.5`}}
   if (haproxy) out.haproxy = haproxySection(g, rsNames, env)
   if (chance(g, 0.2)) out.deploy = drop({service_manager: pick(g, ['auto', 'systemd', 'direct']), releases_keep: int(g, 1, 100)})
   return {inventory: drop(out), env}
 }
 
-function virtualServers(g: G, vips: string[], rsNames: string[], port: number): Obj {
+function virtualServers(g: G, vips: string[], rsNames: string[], port: number, forwarding: 'DR' | 'NAT' | 'TUN'): Obj {
   const out: Obj = {}
   for (const [i, n] of names(g, int(g, 1, 2), 'vs').entries()) {
     const type = pick(g, ['HTTP_GET', 'SSL_GET', 'TCP_CHECK', 'MISC_CHECK'] as const)
@@ -162,7 +167,10 @@ function virtualServers(g: G, vips: string[], rsNames: string[], port: number): 
     out[n] = drop({
       vip: vips[i % vips.length],
       port: i === 0 ? port : port === 65535 ? 1 : port + 1,
+      forwarding: forwarding === 'DR' && chance(g, 0.5) ? undefined : forwarding,
       scheduler: maybe(g, 0.6, () => pick(g, ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh'])),
+      persistence_granularity: maybe(g, 0.1, () => pick(g, ['255.255.255.0', '255.255.0.0', '255.255.255.255'])),
+      protocol: maybe(g, 0.1, () => 'TCP'),
       persistence_timeout: maybe(g, 0.3, () => int(g, 1, 2678400)),
       delay_loop: maybe(g, 0.3, () => int(g, 1, 3600)),
       ...quorum(g),
