@@ -44,6 +44,37 @@ export async function pausedCli(args: string[], pauseAt: string, env: NodeJS.Pro
   }
 }
 
+// Waits (inotify) for a file ending in $2 to appear in directory $1, then kills every SSH session on the host:
+// within a millisecond of the file's creation, long before the install that creates it has validated anything.
+const CUT_ON_CREATE = `import ctypes, os, signal, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+fd = libc.inotify_init()
+libc.inotify_add_watch(fd, sys.argv[1].encode(), 0x100 | 0x80)
+open("/tmp/lbctl-watch-ready", "w").write("ready")
+while True:
+    buf, i = os.read(fd, 4096), 0
+    while i < len(buf):
+        wd, mask, cookie, n = struct.unpack_from("iIII", buf, i)
+        name, i = buf[i + 16:i + 16 + n].rstrip(b"\\0").decode(), i + 16 + n
+        if name.endswith(sys.argv[2]):
+            for p in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    if open("/proc/%s/cmdline" % p, "rb").read().startswith(b"sshd: ") and b"@notty" in open("/proc/%s/cmdline" % p, "rb").read():
+                        os.kill(int(p), signal.SIGKILL)
+                except OSError:
+                    pass
+            sys.exit(0)
+`
+
+/** Arms an inotify watch on the host; resolves once armed, with the watch's end (when it has cut the sessions). */
+export async function cutSessionsWhenCreated(lab: TestLab, host: string, dir: string, suffix: string): Promise<Promise<unknown>> {
+  await lab.sh(host, 'rm -f /tmp/lbctl-watch-ready')
+  const b64 = Buffer.from(CUT_ON_CREATE).toString('base64')
+  const fired = lab.sh(host, `echo ${b64} | base64 -d > /tmp/lbctl-watch.py && timeout 300 python3 /tmp/lbctl-watch.py ${dir} ${suffix}`)
+  await waitFor(`the watch on ${host}:${dir}`, 60_000, async () => ((await lab.sh(host, 'cat /tmp/lbctl-watch-ready 2>/dev/null')).stdout === 'ready' ? true : undefined))
+  return fired
+}
+
 /** Kills every SSH session on the host (not its sshd listener): the controller's connection drops at once. */
 export async function killSessions(lab: TestLab, host: string): Promise<void> {
   await lab.sh(host, "pkill -KILL -f '^sshd: [a-z]+@notty' || true")

@@ -131,7 +131,7 @@ describe('lbctl deploy on the lab', {concurrency: false}, () => {
     assert.equal(run.outcome, 'failed')
     assert.equal(run.failure?.host, 'lb2')
     assert.equal(run.failure?.task, 'director files')
-    assert.match(run.failure?.message ?? '', /haproxy -c rejected the new \/etc\/haproxy\/haproxy\.cfg \(the old one stays active\)/)
+    assert.match(run.failure?.message ?? '', /haproxy -c rejected the new \/etc\/haproxy\/haproxy\.cfg \(the old one stays active; nothing was changed on this host\)/)
     assert.match(run.failure?.message ?? '', /no-such\.pem/)
     assert.equal(await sha('lb2', '/etc/haproxy/haproxy.cfg'), shaBefore.lb2, 'lb2 keeps its old file')
     assert.equal((await lab.sh('lb2', 'ls /etc/haproxy | grep lbctl-new')).stdout, '', 'no temp file left behind')
