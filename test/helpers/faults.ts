@@ -66,13 +66,14 @@ while True:
             sys.exit(0)
 `
 
-/** Arms an inotify watch on the host; resolves once armed, with the watch's end (when it has cut the sessions). */
-export async function cutSessionsWhenCreated(lab: TestLab, host: string, dir: string, suffix: string): Promise<Promise<unknown>> {
+/** Arms an inotify watch on the host; resolves once armed, with `fired`: the watch's end (it has cut the sessions). */
+export async function cutSessionsWhenCreated(lab: TestLab, host: string, dir: string, suffix: string): Promise<{fired: Promise<unknown>}> {
   await lab.sh(host, 'rm -f /tmp/lbctl-watch-ready')
   const b64 = Buffer.from(CUT_ON_CREATE).toString('base64')
   const fired = lab.sh(host, `echo ${b64} | base64 -d > /tmp/lbctl-watch.py && timeout 300 python3 /tmp/lbctl-watch.py ${dir} ${suffix}`)
   await waitFor(`the watch on ${host}:${dir}`, 60_000, async () => ((await lab.sh(host, 'cat /tmp/lbctl-watch-ready 2>/dev/null')).stdout === 'ready' ? true : undefined))
-  return fired
+  // Wrapped: an async function returning the promise itself would wait for it.
+  return {fired}
 }
 
 /** Kills every SSH session on the host (not its sshd listener): the controller's connection drops at once. */

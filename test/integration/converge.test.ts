@@ -66,6 +66,13 @@ async function assertConverged(inventory: string, servers: string[]): Promise<st
   return [...releases][0]
 }
 
+/** The plain re-run after a fault (with --break-lock where the README says so) succeeds and converges. */
+async function reRunConverges(target: keyof typeof serves, ...flags: string[]): Promise<string> {
+  const again = await deploy(inv[target], ...flags)
+  assert.equal(again.code, 0, JSON.stringify(again.run.failure))
+  return assertConverged(inv[target], serves[target])
+}
+
 /** What lb2's HAProxy serves right after a fault: proof that the fault left a renamed file not running. */
 async function staleOn(d: keyof typeof DIRECTORS, servers: string[]): Promise<void> {
   assert.deepEqual(await servedBy(DIRECTORS[d]), servers, `${d} was expected to still run its old config`)
@@ -104,7 +111,7 @@ describe('converge after any fault', {concurrency: false}, () => {
 
   for (const d of ['lb2', 'lb1'] as const) {
     test(`controller SIGKILLed between rename and reload on ${d}: a re-run (--break-lock) reloads and converges`, async () => {
-      const target = d === 'lb2' ? 'B' : 'C'
+      const target = d === 'lb2' ? ('B' as const) : ('C' as const)
       const before = await servedBy(DIRECTORS[d])
       const p = await pausedCli(['deploy', inv[target], '--json'], `after:director files@${d}`)
       tally.faults++
@@ -117,15 +124,13 @@ describe('converge after any fault', {concurrency: false}, () => {
       const refused = await deploy(inv[target])
       assert.equal(refused.code, 3, 'the killed run left its lock')
       assert.match(refused.run.errors.join('\n'), /no longer running \(a stale lock\)/)
-      const again = await deploy(inv[target], '--break-lock')
-      assert.equal(again.code, 0, JSON.stringify(again.run.failure))
-      await assertConverged(inv[target], serves[target])
+      await reRunConverges(target, '--break-lock')
     })
   }
 
   for (const d of ['lb2', 'lb1'] as const) {
     test(`Ctrl-C between rename and reload on ${d}: exit 130, every lock released; a plain re-run converges`, async () => {
-      const target = d === 'lb2' ? 'B' : 'A'
+      const target = d === 'lb2' ? ('B' as const) : ('A' as const)
       const p = await pausedCli(['deploy', inv[target], '--json'], `after:director files@${d}`)
       tally.faults++
       p.signal('SIGINT')
@@ -135,9 +140,7 @@ describe('converge after any fault', {concurrency: false}, () => {
       assert.equal(json(r.stdout).outcome, 'interrupted')
       for (const h of Object.keys(DIRECTORS)) assert.equal(await sh(h, 'ls -d /var/lib/lbctl/lock 2>/dev/null; true'), '', `${h} still locked`)
       assert.match(await sh(d, 'cat /var/lib/lbctl/journal'), /service haproxy/)
-      const again = await deploy(inv[target])
-      assert.equal(again.code, 0, JSON.stringify(again.run.failure))
-      await assertConverged(inv[target], serves[target])
+      await reRunConverges(target)
     })
   }
 
@@ -154,24 +157,22 @@ describe('converge after any fault', {concurrency: false}, () => {
     assert.equal(run.hosts.lb1.tasks.length, 0, 'nothing ran on the master')
     assert.equal(await sh('lb1', 'readlink /var/lib/lbctl/releases/current'), lb1Release)
     assert.equal(await sh('lb2', 'ls -d /var/lib/lbctl/lock 2>/dev/null; true'), '', 'the lock was given back over a new connection')
-    const again = await deploy(inv.C)
-    assert.equal(again.code, 0, JSON.stringify(again.run.failure))
-    await assertConverged(inv.C, serves.C)
+    await reRunConverges('C')
   })
 
   test('the SSH session killed while the master receives its files: the run fails, a plain re-run converges', async () => {
-    const p = await pausedCli(['deploy', inv.A, '--json'], 'before:director files@lb1')
+    // Any state other than the one running, so the master has files to receive.
+    const target = (await servedBy(DIRECTORS.lb1)).join() === serves.A.join() ? ('B' as const) : ('A' as const)
+    const p = await pausedCli(['deploy', inv[target], '--json'], 'before:director files@lb1')
     tally.faults++
     // Cut the session the moment the first staged file appears on the master (validation still to come).
     const killer = await cutSessionsWhenCreated(lab, 'lb1', '/etc/haproxy', '.lbctl-new')
     p.resume()
     const r = await p.done
-    await killer
+    await killer.fired
     assert.equal(r.code, 1, r.stdout)
     assert.equal(json(r.stdout).failure?.host, 'lb1')
-    const again = await deploy(inv.A)
-    assert.equal(again.code, 0, JSON.stringify(again.run.failure))
-    await assertConverged(inv.A, serves.A)
+    await reRunConverges(target)
   })
 
   test("the master's link to the controller down mid-run: given up on within seconds, exit 1; a re-run finishes the deploy under one release", async () => {
@@ -212,9 +213,7 @@ describe('converge after any fault', {concurrency: false}, () => {
     assert.equal(await sh('lb2', 'sha256sum /etc/haproxy/haproxy.cfg'), before.lb2, 'the new haproxy.cfg was not installed either')
     assert.equal(await sh('lb1', 'sha256sum /etc/haproxy/haproxy.cfg'), before.lb1)
     await staleOn('lb2', serves.B)
-    const again = await deploy(inv.B)
-    assert.equal(again.code, 0, JSON.stringify(again.run.failure))
-    await assertConverged(inv.B, serves.B)
+    await reRunConverges('B')
   })
 
   test('/etc/haproxy full: the deploy fails before activating anything, the lock is released; a re-run converges', async () => {
@@ -230,9 +229,7 @@ describe('converge after any fault', {concurrency: false}, () => {
     } finally {
       await free()
     }
-    const again = await deploy(inv.C)
-    assert.equal(again.code, 0, JSON.stringify(again.run.failure))
-    await assertConverged(inv.C, serves.C)
+    await reRunConverges('C')
   })
 
   test('/var/lib/lbctl full after the lock was taken: nothing is activated, the lock is released, the next lock is refused readably', async () => {
@@ -254,9 +251,7 @@ describe('converge after any fault', {concurrency: false}, () => {
     } finally {
       await free()
     }
-    const again = await deploy(inv.B)
-    assert.equal(again.code, 0, JSON.stringify(again.run.failure))
-    await assertConverged(inv.B, serves.B)
+    await reRunConverges('B')
   })
 
   test('a controller clock a day behind changes nothing: the release is kept, current, and rollback returns to the one before', async () => {
