@@ -12,9 +12,10 @@ export const inventoryArg = Args.string({
 
 /**
  * Loads an inventory for a command. On problems prints them all (file:line:col: path: what, then the fix) and exits
- * 2 before anything else happens — in particular before any SSH connection is opened.
+ * 2 (or `exitCode`: `status` is a monitoring check, where 2 means CRITICAL) before anything else happens — in
+ * particular before any SSH connection is opened.
  */
-export function loadOrExit(cmd: Command, ref: string, json = false): Loaded {
+export function loadOrExit(cmd: Command, ref: string, json = false, exitCode: number = EXIT.invalidInventory): Loaded {
   try {
     return loadInventory(ref)
   } catch (error) {
@@ -25,6 +26,6 @@ export function loadOrExit(cmd: Command, ref: string, json = false): Loaded {
       process.stderr.write(`${problems.map(formatProblem).join('\n')}\n`)
       process.stderr.write(`${problems.length} problem${problems.length === 1 ? '' : 's'} found; nothing was changed.\n`)
     }
-    return cmd.exit(EXIT.invalidInventory)
+    return cmd.exit(exitCode)
   }
 }

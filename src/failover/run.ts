@@ -3,9 +3,8 @@
  * each scenario, and stop early when one leaves the cluster not back in its initial state or on Ctrl-C.
  */
 import type {Cluster, Host} from '../inventory/model.js'
-import type {HostFacts} from '../modules/types.js'
 import {sshTarget} from '../playbook/connect.js'
-import {describeHolder, factsAndLockCommand, newHolder, parseFactsAndLock, unlockCommand} from '../playbook/lock.js'
+import {lockHosts, newHolder, unlockHosts} from '../playbook/lock.js'
 import {DIRECT} from '../render/paths.js'
 import {openAll, type Transport} from '../transport/index.js'
 import {runClock} from './clock.js'
@@ -128,22 +127,11 @@ export async function runFailoverTest(o: FailoverOptions): Promise<FailoverRepor
       report.unreachable = bad.map((e) => e.message).join('\n')
       return finish()
     }
-    const facts = new Map<string, HostFacts>()
     // The deploy lock on every director and real server for the whole run: a deploy, rollback or run during a
     // failover test is refused with this run's name, and this test never starts during one.
-    const holder = newHolder(lockId, 'failover-test')
     const lockable = new Set([...cluster.directors, ...cluster.realServers].map((h) => h.name))
-    const held: string[] = []
-    await Promise.all(
-      [...transports].map(async ([name, t]) => {
-        const mode = !lockable.has(name) ? 'nolock' : o.breakLock ? 'break' : 'lock'
-        const r = await t.exec(factsAndLockCommand(cluster.deploy.stateDir, mode), {stdin: JSON.stringify(holder)})
-        const parsed = parseFactsAndLock(r.stdout)
-        facts.set(name, parsed.facts)
-        if (parsed.lock === 'acquired') locked.push(name)
-        else if (mode !== 'nolock') held.push(parsed.lock === 'held' ? describeHolder(name, parsed.holder).message : `${name}: cannot take the lock: ${r.stderr.trim()}`)
-      }),
-    )
+    const {locked: got, facts, held} = await lockHosts(transports, lockable, cluster.deploy.stateDir, newHolder(lockId, 'failover-test'), Boolean(o.breakLock))
+    locked.push(...got)
     if (held.length) {
       report.refused = `another run holds the deploy lock, nothing was done:\n${held.map((p) => `  ${p}`).join('\n')}`
       return finish()
@@ -208,7 +196,7 @@ export async function runFailoverTest(o: FailoverOptions): Promise<FailoverRepor
     return finish()
   } finally {
     await tracker?.stop()
-    await Promise.all(locked.map((name) => transports.get(name)!.exec(unlockCommand(cluster.deploy.stateDir, lockId)).catch(() => undefined)))
+    await unlockHosts(transports, locked, cluster.deploy.stateDir, lockId)
     await Promise.all([...transports.values()].map((t) => t.close().catch(() => undefined)))
   }
 }

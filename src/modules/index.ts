@@ -1,5 +1,6 @@
 import {activateRelease} from './activate-release.js'
 import {command} from './command.js'
+import {drains} from './drains.js'
 import {ethtool} from './ethtool.js'
 import {file} from './file.js'
 import {ipvs} from './ipvs.js'
@@ -14,7 +15,7 @@ import type {Module} from './types.js'
 import {waitFor} from './wait-for.js'
 
 export const MODULES: Record<string, Module<never>> = Object.fromEntries(
-  [template, file, service, sysctl, ethtool, ipvs, realserver, packageModule, command, waitFor, release, activateRelease, runningConfig].map((m) => [m.name, m as Module<never>]),
+  [template, file, service, sysctl, ethtool, ipvs, realserver, packageModule, command, waitFor, release, activateRelease, runningConfig, drains].map((m) => [m.name, m as Module<never>]),
 )
 
 export type {HostFacts, HostIO, Module, ModuleContext, Plan, Step} from './types.js'

@@ -1,6 +1,7 @@
 import {hostname, userInfo} from 'node:os'
 import {cmd, raw} from '../shell/index.js'
 import type {HostFacts} from '../modules/types.js'
+import type {Transport} from '../transport/types.js'
 
 /**
  * One round trip per host at the start of a run: the facts every module needs, and the per-host lock.
@@ -94,4 +95,37 @@ export function describeHolder(host: string, h: LockHolder | undefined, now = Da
   }
   if (!alive) return {message: `${host} is locked by ${who}, which is no longer running (a stale lock); re-run with --break-lock to take it over`, stale: true}
   return {message: `${host} is locked by ${who}; wait for it to finish, or --break-lock if you are sure it is gone`, stale: false}
+}
+
+/**
+ * Takes the deploy lock on every host of `lock` (and reads every host's facts), for a command that changes the cluster
+ * outside a playbook run (failover-test, drain). Returns who was locked, each host's facts, and why the hosts that
+ * were not could not be.
+ */
+export async function lockHosts(
+  transports: Map<string, Transport>,
+  lock: ReadonlySet<string>,
+  stateDir: string,
+  holder: LockHolder,
+  breakLock: boolean,
+): Promise<{locked: string[]; facts: Map<string, HostFacts>; held: string[]}> {
+  const locked: string[] = []
+  const held: string[] = []
+  const facts = new Map<string, HostFacts>()
+  await Promise.all(
+    [...transports].map(async ([name, t]) => {
+      const mode = !lock.has(name) ? 'nolock' : breakLock ? 'break' : 'lock'
+      const r = await t.exec(factsAndLockCommand(stateDir, mode), {stdin: JSON.stringify(holder)})
+      const parsed = parseFactsAndLock(r.stdout)
+      facts.set(name, parsed.facts)
+      if (parsed.lock === 'acquired') locked.push(name)
+      else if (mode !== 'nolock') held.push(parsed.lock === 'held' ? describeHolder(name, parsed.holder).message : `${name}: cannot take the lock: ${r.stderr.trim()}`)
+    }),
+  )
+  return {locked, facts, held}
+}
+
+/** Gives back the locks `lockHosts` took (a host that cannot be reached keeps it: a later --break-lock takes it). */
+export async function unlockHosts(transports: Map<string, Transport>, locked: readonly string[], stateDir: string, runId: string): Promise<void> {
+  await Promise.all(locked.map((name) => transports.get(name)?.exec(unlockCommand(stateDir, runId)).catch(() => undefined)))
 }

@@ -1,0 +1,158 @@
+/**
+ * Day-2 operations on a real lab: `lbctl status` reads the running cluster (VIP holder, VRRP states, HAProxy's
+ * servers, drift) and exits like a monitoring check; `lbctl drain`/`undrain` take a real server out and back under
+ * client load without a failed request, and a drained server stays drained through a deploy that reloads HAProxy.
+ */
+import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import {readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {after, before, describe, test} from 'node:test'
+import {lbctl, ROOT, upLab, waitFor, type TestLab} from '../helpers/lab.js'
+
+const NAME = 'itday2'
+const SUBNET = '198.18.41.0/24'
+const VIP = '198.18.41.100'
+let lab: TestLab
+
+interface Status {
+  level: string
+  exitCode: number
+  instances: {name: string; vips: {address: string; holders: string[]}[]; directors: {name: string; state: string; priority?: number}[]}[]
+  servers: {backend: string; server: string; on: Record<string, {status: string; sessions: number}>}[]
+  hosts: {name: string; release: {current?: string; drift: string[]}}[]
+  problems: {level: string; text: string}[]
+}
+
+async function status(): Promise<{code: number; s: Status; stdout: string}> {
+  const r = await lbctl(['status', lab.inventory, '--json'])
+  return {code: r.code, s: JSON.parse(r.stdout) as Status, stdout: r.stdout}
+}
+
+/** HAProxy's count of sessions a server has had, on one director. */
+async function total(director: string, server: string): Promise<number> {
+  const r = await lab.sh(director, `perl -MIO::Socket::UNIX -e '$s = IO::Socket::UNIX->new(Peer => "/run/haproxy/admin.sock") or die; print $s "show stat\\n"; print while <$s>'`)
+  const row = r.stdout.split('\n').find((l) => l.startsWith(`web,${server},`))
+  assert.ok(row, r.stdout + r.stderr)
+  return Number(row.split(',')[7])
+}
+
+/** bench/loadgen.mjs on the client host: `rate` new connections/s through the VIP until stop(). */
+function load(rate: number) {
+  const c = spawn('ip', ['netns', 'exec', `lbctl.${NAME}.client`, process.execPath, join(ROOT, 'bench', 'loadgen.mjs'), `http://${VIP}/`, String(rate)], {stdio: ['pipe', 'pipe', 'inherit']})
+  let out = ''
+  c.stdout.on('data', (d) => (out += d))
+  const closed = new Promise<void>((r) => c.on('close', () => r()))
+  return {
+    async stop(): Promise<{sent: number; failed: number}> {
+      c.stdin.end()
+      await closed
+      return JSON.parse(out.trim().split('\n').at(-1)!)
+    },
+  }
+}
+
+describe('day-2 operations on the lab', {concurrency: false}, () => {
+  before(async () => {
+    lab = await upLab(NAME, SUBNET)
+    const d = await lbctl(['deploy', lab.inventory, '--json'])
+    assert.equal(d.code, 0, d.stdout + d.stderr)
+  })
+  after(async () => {
+    await lab?.down()
+  })
+
+  test('status of a healthy cluster: the VIP holder, MASTER/BACKUP with priorities, every server UP, exit 0', async () => {
+    const {code, s, stdout} = await status()
+    assert.equal(code, 0, stdout)
+    assert.equal(s.level, 'ok')
+    assert.deepEqual(s.instances[0].vips, [{address: VIP, holders: ['lb1']}])
+    assert.deepEqual(s.instances[0].directors, [{name: 'lb1', state: 'MASTER', priority: 101}, {name: 'lb2', state: 'BACKUP', priority: 100}])
+    assert.deepEqual(s.servers.map((v) => [v.server, v.on.lb1.status, v.on.lb2.status]), [['web1', 'UP', 'UP'], ['web2', 'UP', 'UP'], ['web3', 'UP', 'UP']])
+    assert.doesNotMatch(stdout, new RegExp(readFileSync(`/var/lib/lbctl-lab/${NAME}/vrrp.pass`, 'utf8').trim()), 'the VRRP password never leaves the host')
+    const text = await lbctl(['status', lab.inventory])
+    assert.match(text.stdout, /^itday2: OK$/m)
+    assert.match(text.stdout, /^VI_1 +198\.18\.41\.100 +lb1 +MASTER 101 +BACKUP 100$/m)
+  })
+
+  test('a hand edit of haproxy.cfg on lb2 is drift (exit 1); a stopped real server is DOWN (exit 1); a redeploy and a restart heal both', async () => {
+    await lab.sh('lb2', 'echo "# edited by hand" >> /etc/haproxy/haproxy.cfg')
+    let r = await status()
+    assert.equal(r.code, 1, r.stdout)
+    assert.ok(r.s.problems.some((p) => p.level === 'degraded' && /^lb2: \/etc\/haproxy\/haproxy\.cfg differs from release /.test(p.text)), JSON.stringify(r.s.problems))
+    await lab.sh('web3', 'kill "$(cat /run/lighttpd.pid)"')
+    r = await waitFor('web3 DOWN in status', 30_000, async () => {
+      const x = await status()
+      return x.s.servers.find((v) => v.server === 'web3')?.on.lb1.status.startsWith('DOWN') ? x : undefined
+    })
+    assert.equal(r.code, 1)
+    assert.ok(r.s.problems.some((p) => /^web\/web3 is DOWN/.test(p.text)))
+    await lab.sh('web3', `lighttpd -f /var/lib/lbctl-lab/${NAME}/hosts/web3/lighttpd.conf`)
+    const d = await lbctl(['deploy', lab.inventory, '--json'])
+    assert.equal(d.code, 0, d.stdout)
+    await waitFor('a healthy cluster again', 30_000, async () => ((await status()).code === 0 ? true : undefined))
+  })
+
+  test('keepalived stopped on both directors: no one holds the VIP, exit 2 (CRITICAL); a deploy starts them again', async () => {
+    for (const d of ['lb1', 'lb2']) await lab.sh(d, 'kill "$(cat /run/keepalived.pid)"')
+    const r = await waitFor('CRITICAL', 20_000, async () => {
+      const x = await status()
+      return x.code === 2 ? x : undefined
+    })
+    assert.equal(r.s.level, 'critical')
+    assert.ok(r.s.problems.some((p) => p.level === 'critical' && /198\.18\.41\.100 is held by no director/.test(p.text)), JSON.stringify(r.s.problems))
+    assert.ok(r.s.problems.some((p) => /keepalived is not running on lb1/.test(p.text)))
+    const d = await lbctl(['deploy', lab.inventory, '--json'])
+    assert.equal(d.code, 0, d.stdout)
+    await waitFor('a healthy cluster again', 30_000, async () => ((await status()).code === 0 ? true : undefined))
+  })
+
+  test('drain under load: no new requests for the drained server, none failed, it stays drained through a deploy that reloads HAProxy; undrain: it serves again', async () => {
+    const l = load(150)
+    try {
+      await new Promise((r) => setTimeout(r, 1500))
+      const d = await lbctl(['drain', lab.inventory, 'web2', '--wait', '30'])
+      assert.equal(d.code, 0, d.stdout + d.stderr)
+      assert.match(d.stdout, /^lb1: web\/web2 DRAIN$/m)
+      assert.match(d.stdout, /^lb2: web\/web2 DRAIN$/m)
+      assert.match(d.stdout, /session\(s\) drained in \d+\.\d s/)
+      const before = await total('lb1', 'web2')
+      await new Promise((r) => setTimeout(r, 2000))
+      assert.equal(await total('lb1', 'web2'), before, 'the drained server gets no new session')
+      // Weights change on every server: HAProxy reloads on both directors; the drain must survive it.
+      const inv = readFileSync(lab.inventory, 'utf8')
+      writeFileSync(lab.inventory, inv.replace(/servers: \[web1, web2, web3\]/, 'servers: [{name: web1, weight: 2}, {name: web2, weight: 2}, {name: web3, weight: 2}]'))
+      try {
+        const dep = await lbctl(['deploy', lab.inventory, '--json'])
+        assert.equal(dep.code, 0, dep.stdout)
+        const s = await status()
+        assert.deepEqual(Object.values(s.s.servers.find((v) => v.server === 'web2')!.on).map((x) => x.status), ['DRAIN', 'DRAIN'], 'still drained after the reload')
+        const after = await total('lb1', 'web2')
+        await new Promise((r) => setTimeout(r, 1500))
+        assert.equal(await total('lb1', 'web2'), after, 'no new session after the reload either')
+      } finally {
+        writeFileSync(lab.inventory, inv)
+      }
+      const u = await lbctl(['undrain', lab.inventory, 'web2'])
+      assert.equal(u.code, 0, u.stdout + u.stderr)
+      const back = await total('lb1', 'web2')
+      await waitFor('web2 serving again', 10_000, async () => ((await total('lb1', 'web2')) > back ? true : undefined))
+    } finally {
+      const r = await l.stop()
+      assert.ok(r.sent > 500, `load ran: ${JSON.stringify(r)}`)
+      assert.equal(r.failed, 0, `no request failed: ${JSON.stringify(r)}`)
+    }
+    const d = await lbctl(['deploy', lab.inventory, '--json'])
+    assert.equal(d.code, 0, d.stdout)
+  })
+
+  test('drain refuses the last server in service and unknown names, touching nothing', async () => {
+    const r = await lbctl(['drain', lab.inventory, 'web1,web2,web3'])
+    assert.equal(r.code, 3, r.stdout + r.stderr)
+    assert.match(r.stdout, /would leave no server in service in backend web/)
+    const bad = await lbctl(['drain', lab.inventory, 'web9'])
+    assert.equal(bad.code, 2)
+    assert.match(bad.stderr, /no real server "web9"/)
+    assert.equal((await status()).code, 0)
+  })
+})
