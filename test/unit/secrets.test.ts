@@ -3,7 +3,7 @@
  * cannot be written are refused at their field without their value, and validate masks what came from ${…}.
  */
 import assert from 'node:assert/strict'
-import {mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {test} from 'node:test'
@@ -70,6 +70,7 @@ test('a ${file:…} secret ending in two newlines is refused at its field, witho
   writeFileSync(join(dir, 'stats.pass'), 'Tw0Lines\n\n')
   const yaml = INVENTORY.replace('${env:STATS_PASS}', `\${file:${join(dir, 'stats.pass')}}`)
   const text = problems(yaml, {VRRP_PASS: 'vr7pass'})
+  rmSync(dir, {recursive: true, force: true})
   assert.equal(
     text,
     `shop.yaml:18:35: haproxy.stats.auth.password: the value of \${file:${join(dir, 'stats.pass')}} contains a line break: a secret must be one line of printable text (it is written inside one directive, which a line break would end)
