@@ -99,6 +99,8 @@ function recordPlan(ctx: ModuleContext, stdout: string) {
   if (state.current === id && state.history.at(-1)?.id === id) return ok(`release ${id} is active`)
   const present = state.releases.has(id) || state.staged.includes(id)
   if (!present && action === 'rollback' && ctx.vars.force) return ok(`no release ${id} on this host: left as it is (--force)`)
+  // --check stages nothing, so the release it would record is not there yet.
+  if (!present && ctx.check) return {status: 'changed' as const, message: `release ${id} (would be staged and recorded)`, steps: []}
   if (!present) return failed(`release ${id} is not on this host (it was not staged)`)
   const before = new Set(state.current ? (state.paths.get(state.current) ?? []) : [])
   const after = new Set(state.paths.get(id) ?? ctx.files.map((f) => f.path))
