@@ -78,7 +78,8 @@ describe('the tracker program, for real', {skip: root ? false : 'needs root and 
     child.stdout.setEncoding('utf8').on('data', (d: string) => s.feed(d))
     s.proc = {done: new Promise(() => {}), write: (d) => void child.stdin.write(d), end: () => child.stdin.end(), close: () => child.kill()}
     const until = async (what: string, ok: () => boolean) => {
-      for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 50))
+      // Generous: bash and ip start slowly on a busy machine; the verdict must not depend on it.
+      for (let i = 0; i < 600 && !ok(); i++) await new Promise((r) => setTimeout(r, 50))
       assert.ok(ok(), `waited for ${what}`)
     }
     await until('the snapshot', () => s.started)
@@ -89,7 +90,7 @@ describe('the tracker program, for real', {skip: root ? false : 'needs root and 
     await until('keepalived down', () => s.raw.some((e) => e.kind === 'keepalived' && e.up === false))
     const pong = s.ping('7', () => performance.now())
     const {hostMs} = await pong
-    assert.ok(Math.abs(hostMs - Date.now()) < 1000, 'the host stamps with its wall clock')
+    assert.ok(Math.abs(hostMs - Date.now()) < 10_000, 'the host stamps with its wall clock')
     await until('a heartbeat', () => s.counters.length >= 2)
     child.stdin.end()
     const code = await new Promise((r) => child.on('close', r))
