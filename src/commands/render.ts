@@ -1,3 +1,4 @@
+import {describePem} from '../inventory/certs.js'
 import {Command, Flags} from '@oclif/core'
 import {mkdirSync, writeFileSync, chmodSync} from 'node:fs'
 import {dirname, join} from 'node:path'
@@ -33,6 +34,8 @@ Printed output masks secrets (VRRP and stats passwords, anything from \${env:} o
     }
     const hosts = renderCluster(cluster).filter((h) => !flags.host || flags.host.includes(h.host))
     const show = (text: string) => (flags['show-secrets'] ? text : redact(text, cluster.secrets))
+    // A certificate is shown by what identifies it, never by its content (the private key is in it).
+    const body = (f: {kind: string; content: string}) => (f.kind === 'certificate' && !flags['show-secrets'] ? `${describePem(f.content)}\n` : show(f.content))
 
     if (flags.out) {
       for (const {host, files} of hosts) {
@@ -53,7 +56,7 @@ Printed output masks secrets (VRRP and stats passwords, anything from \${env:} o
           path: f.path,
           kind: f.kind,
           mode: `0${f.mode.toString(8)}`,
-          content: flags.out ? undefined : show(f.content),
+          content: flags.out ? undefined : body(f),
         })),
       }))
       this.log(show(JSON.stringify({cluster: cluster.name, out: flags.out, hosts: out}, null, 2)))
@@ -62,7 +65,7 @@ Printed output masks secrets (VRRP and stats passwords, anything from \${env:} o
     for (const {host, files} of hosts) {
       for (const f of files) {
         if (flags.out) this.log(`wrote ${join(flags.out, host, f.path)}`)
-        else this.log(`==> ${host}:${f.path} (${f.kind}, mode 0${f.mode.toString(8)}) <==\n${show(f.content)}`)
+        else this.log(`==> ${host}:${f.path} (${f.kind}, mode 0${f.mode.toString(8)}) <==\n${body(f)}`)
       }
     }
   }

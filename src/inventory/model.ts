@@ -3,6 +3,7 @@
  * checks and the deploy engine read only this, never the raw YAML. `origin` fields keep the inventory path a value
  * came from, so cluster-wide checks can point at the right line.
  */
+import type {Certificate} from './certs.js'
 import type {Path} from './problems.js'
 import type {RawHaproxy, RawVirtualService} from './schema/index.js'
 
@@ -213,6 +214,8 @@ export interface Cluster {
   haproxy?: RawHaproxy
   /** Real servers referenced by HAProxy backends, resolved: backend name → servers. */
   haproxyServers: Record<string, HaproxyServer[]>
+  /** Certificates delivered with the bundle to every director (SSL binds with `ssl.pem`). */
+  certificates: Certificate[]
   notifications: Notifications
   deploy: DeploySettings
   /** Every secret value (VRRP and stats passwords, anything from ${env:}/${file:}), for masking output. */

@@ -4,6 +4,7 @@ import {resolveClients, resolveDirectors, resolveGroups, resolveRealServers} fro
 import type {RawInventory, RawVrrpInstance} from './schema/index.js'
 import type {Source} from './source.js'
 import {closest} from './schema-errors.js'
+import {certificateSecrets, loadCertificates, type SslBind} from './certs.js'
 
 /** Builds the cluster model from a schema-valid inventory, reporting every reference that points nowhere. */
 export function resolveCluster(raw: RawInventory, source: Source, meta: {hash: string; secrets: Set<string>}): {cluster: Cluster; problems: Problem[]} {
@@ -40,7 +41,11 @@ export function resolveCluster(raw: RawInventory, source: Source, meta: {hash: s
 
   applyDirectorTuningDefaults(raw, directors, instances, virtualServices)
 
+  const {certificates, problems: certProblems} = loadCertificates(sslBinds(raw), source)
+  problems.push(...certProblems)
+
   const secrets = new Set(meta.secrets)
+  for (const s of certificateSecrets(certificates)) secrets.add(s)
   for (const inst of instances) if (inst.authPass) secrets.add(inst.authPass)
   if (raw.haproxy?.stats?.auth?.password) secrets.add(raw.haproxy.stats.auth.password)
 
@@ -67,6 +72,7 @@ export function resolveCluster(raw: RawInventory, source: Source, meta: {hash: s
     virtualServices,
     haproxy: raw.haproxy,
     haproxyServers,
+    certificates,
     notifications: {
       email: n?.email
         ? {to: n.email.to, from: n.email.from ?? `keepalived@${raw.name}.invalid`, smtpServer: n.email.smtp_server ?? '127.0.0.1', smtpConnectTimeout: n.email.smtp_connect_timeout ?? 30}
@@ -86,6 +92,22 @@ export function resolveCluster(raw: RawInventory, source: Source, meta: {hash: s
 }
 
 type RefCheck = (kind: string, name: string, known: string[], path: Path, where: string) => boolean
+
+type RawBind = string | {ssl?: {crt: string; pem?: string}}
+
+/** Every SSL bind of the frontends and listens, where the inventory writes it. */
+function sslBinds(raw: RawInventory): SslBind[] {
+  const out: SslBind[] = []
+  for (const kind of ['frontends', 'listens'] as const) {
+    for (const [name, section] of Object.entries(raw.haproxy?.[kind] ?? {}) as [string, {bind?: RawBind | RawBind[]}][]) {
+      const binds: RawBind[] = Array.isArray(section.bind) ? section.bind : section.bind === undefined ? [] : [section.bind]
+      binds.forEach((b, i) => {
+        if (typeof b === 'object' && b.ssl) out.push({crt: b.ssl.crt, pem: b.ssl.pem, origin: ['haproxy', kind, name, 'bind', ...(Array.isArray(section.bind) ? [i] : [])]})
+      })
+    }
+  }
+  return out
+}
 
 /** Files lbctl installs for the generated checks; referenced by the rendered keepalived.conf. */
 export const CHECK_HAPROXY_SCRIPT = '/etc/keepalived/lbctl-check-haproxy.sh'

@@ -36,6 +36,8 @@ export function interpolateSecrets(value: unknown, ctx: SecretContext): {value: 
   }
 
   const walk = (v: unknown, path: Path): unknown => {
+    // A certificate's `pem` names a file to deliver whole, not a value to paste into a directive: ${file:P} is P.
+    if (typeof v === 'string' && path.at(-1) === 'pem' && path.at(-2) === 'ssl') return /^\$\{file:([^}]+)\}$/.exec(v)?.[1] ?? v
     if (typeof v === 'string') {
       const out = v.includes('${') ? replace(v, path) : v
       if (!FREE_TEXT(path) && !badPaths.has(formatPath(path))) {

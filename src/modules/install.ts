@@ -7,7 +7,8 @@ import type {ModuleContext, Step} from './types.js'
  * Installs a host's changed files all or nothing, in one round trip:
  *  1. stage every file beside its target as PATH.lbctl-new (from a tar on stdin, or copied from a release);
  *  2. check every staged file with its daemon's own validator — keepalived.conf against the staged scripts it
- *     names, so a first deploy validates too — and stop at the first rejection with nothing renamed;
+ *     names, haproxy.cfg against the staged certificates, so a first deploy validates too — and stop at the first
+ *     rejection with nothing renamed;
  *  3. save what was there before lbctl first managed a path (STATE/originals), so removing it later restores it;
  *  4. write the journal (STATE/journal): the release being activated and the services that must reload. Every later
  *     run reads it first and finishes the reload, however this run ends;
@@ -37,7 +38,8 @@ if [ "$source" = tar ]; then
   out=$(tar -x -m -p --no-same-owner -C / -f - 2>&1) || fail "cannot stage the new files (disk full?); nothing was changed on this host:
 $out" "$@"
 fi
-# keepalived.conf is checked with the staged scripts' paths, as it will find them once everything is renamed.
+# keepalived.conf and haproxy.cfg are checked with the staged scripts' and certificates' paths, as they will find them
+# once everything is renamed.
 subst() {
   awk -v list="$staged" 'BEGIN { n = split(list, P, " ") }
   { for (i = 1; i <= n; i++) { s = $0; o = ""
@@ -54,8 +56,10 @@ for x in "$@"; do
         out=$(keepalived -t -f "$p.lbctl-check" 2>&1) || fail "keepalived -t rejected the new $p (the old one stays active; nothing was changed on this host):
 $out" "$@"
         rm -f "$p.lbctl-check" ;;
-      haproxy) out=$(haproxy -c -f "$p.lbctl-new" 2>&1) || fail "haproxy -c rejected the new $p (the old one stays active; nothing was changed on this host):
-$out" "$@" ;;
+      haproxy) subst "$p.lbctl-new" > "$p.lbctl-check"; chmod 600 "$p.lbctl-check"
+        out=$(haproxy -c -f "$p.lbctl-check" 2>&1) || fail "haproxy -c rejected the new $p (the old one stays active; nothing was changed on this host):
+$out" "$@"
+        rm -f "$p.lbctl-check" ;;
       shell) out=$(sh -n "$p.lbctl-new" 2>&1) || fail "sh -n rejected the new $p (nothing was changed on this host):
 $out" "$@" ;;
       none) ;;
@@ -72,7 +76,7 @@ for p in $staged; do
     if [ -f "$p" ] && ! head -n 3 "$p" | grep -q 'Managed by lbctl'; then cp -p "$p" "$o"; else : > "$o.lbctl-absent"; fi || fail "cannot save the original $p in $state (disk full?); nothing was changed on this host" "$@"
   }
 done
-{ cat "$state/journal" 2>/dev/null || true; printf 'release %s\n' "$release"; for s in $services; do printf 'service %s\n' "$s"; done; } | sort -u > "$state/journal.new" \
+{ cat "$state/journal" 2>/dev/null || true; printf 'release %s\n' "$release"; for s in $services; do printf 'service %s\n' "$s"; done; } | sort -u 2>/dev/null > "$state/journal.new" \
   && mv -f "$state/journal.new" "$state/journal" || fail "cannot write the journal $state/journal (disk full?); nothing was changed on this host" "$@"
 trap '' HUP INT TERM PIPE
 bad=''
@@ -81,7 +85,7 @@ for p in $staged; do mv -f "$p.lbctl-new" "$p" || bad="$bad $p"; done
 
 // keepalived -t fails when a script its config names does not exist, and HAProxy should reload before keepalived
 // re-reads its track scripts: scripts and units first, keepalived.conf last.
-export const INSTALL_ORDER: RenderedFile['kind'][] = ['script', 'unit', 'sysctl', 'ipvsadm', 'haproxy', 'keepalived']
+export const INSTALL_ORDER: RenderedFile['kind'][] = ['script', 'unit', 'sysctl', 'ipvsadm', 'certificate', 'haproxy', 'keepalived']
 
 export interface InstallFile {
   path: string

@@ -1,5 +1,6 @@
 import {createHash} from 'node:crypto'
 import {createTwoFilesPatch} from 'diff'
+import {describePem} from '../inventory/certs.js'
 import {z} from 'zod'
 import type {RenderedFile} from '../render/index.js'
 import {redact} from '../render/secret-lines.js'
@@ -10,7 +11,7 @@ import {PROBE_FILES} from './scripts.js'
 import {failed, type FileDiff, type Module, type ModuleContext, type Plan} from './types.js'
 
 const args = z.strictObject({
-  kinds: z.array(z.enum(['keepalived', 'haproxy', 'sysctl', 'ipvsadm', 'script', 'unit'])).optional(),
+  kinds: z.array(z.enum(['keepalived', 'haproxy', 'sysctl', 'ipvsadm', 'script', 'unit', 'certificate'])).optional(),
   paths: z.array(z.string()).optional(),
 })
 type Args = z.infer<typeof args>
@@ -57,6 +58,11 @@ export function fileDiff(path: string, before: string | undefined, after: string
   return {path, patch}
 }
 
+/** A certificate changes as a whole: say which one replaces which, never what is in them (the key is). */
+export function certificateDiff(path: string, before: string | undefined, after: string): FileDiff {
+  return {path, patch: `--- ${before === undefined ? '/dev/null' : path}\n+++ ${path}\n@@ certificate replaced (contents not shown) @@\n-${describePem(before)}\n+${describePem(after)}\n`}
+}
+
 /** Puts the host's rendered files in place: all validated by their daemons before any is renamed (see install.ts). */
 export const template: Module<Args> = {
   name: 'template',
@@ -77,7 +83,7 @@ export const template: Module<Args> = {
       if (state.sha256 === sha256(f.content) && state.mode === f.mode.toString(8)) return
       install.push({path: f.path, mode: f.mode, validate: f.validate ?? 'none', content: f.content})
       if (f.service) services.add(f.service)
-      if (ctx.diff) diffs.push(fileDiff(f.path, state.content, f.content, ctx.cluster.secrets))
+      if (ctx.diff) diffs.push(f.kind === 'certificate' ? certificateDiff(f.path, state.content, f.content) : fileDiff(f.path, state.content, f.content, ctx.cluster.secrets))
     })
     if (install.length === 0) return {status: 'ok', message: `${files.length} file(s) up to date`, steps: []}
     const changedPaths = install.map((f) => f.path)

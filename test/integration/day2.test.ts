@@ -1,10 +1,13 @@
 /**
  * Day-2 operations on a real lab: `lbctl status` reads the running cluster (VIP holder, VRRP states, HAProxy's
  * servers, drift) and exits like a monitoring check; `lbctl drain`/`undrain` take a real server out and back under
- * client load without a failed request, and a drained server stays drained through a deploy that reloads HAProxy.
+ * client load without a failed request, and a drained server stays drained through a deploy that reloads HAProxy;
+ * a certificate delivered with the bundle serves HTTPS through the VIP, is replaced by a deploy and brought back by a
+ * rollback, and no command prints its key.
  */
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
+import {execFileSync, spawn} from 'node:child_process'
+import {createHash} from 'node:crypto'
 import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
@@ -144,6 +147,49 @@ describe('day-2 operations on the lab', {concurrency: false}, () => {
     }
     const d = await lbctl(['deploy', lab.inventory, '--json'])
     assert.equal(d.code, 0, d.stdout)
+  })
+
+  test('a certificate in the bundle: HTTPS through the VIP, replaced by a deploy, brought back by a rollback; its key never printed', async () => {
+    const pems = ['a', 'b'].map((n) => {
+      const base = join(lab.inventoryDir, n)
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '90', '-subj', `/CN=${n}.itday2.example`, '-keyout', `${base}.key`, '-out', `${base}.crt`], {stdio: 'ignore'})
+      writeFileSync(`${base}.pem`, readFileSync(`${base}.crt`, 'utf8') + readFileSync(`${base}.key`, 'utf8'))
+      return `${base}.pem`
+    })
+    const keyLines = pems.flatMap((p) => readFileSync(p, 'utf8').split('\n').filter((l) => l.length === 64))
+    const ssl = join(lab.inventoryDir, 'ssl.yaml')
+    const variant = (pem: string) =>
+      writeFileSync(ssl, readFileSync(lab.inventory, 'utf8').replace('    web: { bind: ":80", default_backend: web }', `    web: { bind: ":80", default_backend: web }\n    https: { bind: { port: 443, ssl: { crt: /etc/haproxy/certs/site.pem, pem: "${pem}" } }, default_backend: web }`))
+    const served = async () => (await lab.sh('client', `echo | openssl s_client -connect ${VIP}:443 2>/dev/null | openssl x509 -noout -subject`)).stdout.trim()
+    const outputs: string[] = []
+    const run = async (args: string[]) => {
+      const r = await lbctl(args)
+      outputs.push(r.stdout, r.stderr)
+      assert.equal(r.code, 0, r.stdout + r.stderr)
+      return r
+    }
+    variant(pems[0])
+    await run(['validate', ssl])
+    await run(['render', ssl, '--host', 'lb1'])
+    await run(['render', ssl, '--json'])
+    await run(['deploy', ssl])
+    assert.match((await lab.sh('client', `curl -sk https://${VIP}/`)).stdout, /^server=web[123]$/m, 'HTTPS through the VIP, offloaded by HAProxy')
+    assert.equal(await served(), 'subject=CN = a.itday2.example')
+    assert.equal((await lab.sh('lb1', 'stat -c %a /etc/haproxy/certs/site.pem')).stdout.trim(), '600')
+    variant(pems[1])
+    const diff = await run(['deploy', ssl, '--check', '--diff'])
+    assert.match(diff.stdout, /@@ certificate replaced \(contents not shown\) @@\n-certificate sha256 [0-9A-F:]+, CN=a\.itday2\.example, expires \S+\n\+certificate sha256 [0-9A-F:]+, CN=b\.itday2\.example/)
+    await run(['deploy', ssl])
+    await waitFor('the new certificate served', 10_000, async () => ((await served()) === 'subject=CN = b.itday2.example' ? true : undefined))
+    await run(['rollback', ssl])
+    await waitFor('the old certificate served again', 10_000, async () => ((await served()) === 'subject=CN = a.itday2.example' ? true : undefined))
+    const sha = createHash('sha256').update(readFileSync(pems[0])).digest('hex')
+    for (const d of ['lb1', 'lb2']) assert.equal((await lab.sh(d, 'sha256sum /etc/haproxy/certs/site.pem')).stdout.split(' ')[0], sha, `${d} has the old certificate back`)
+    await run(['status', ssl])
+    for (const o of outputs) for (const l of keyLines) assert.ok(!o.includes(l), 'no output holds a line of a private key')
+    assert.ok(!outputs.join('').includes('PRIVATE KEY'))
+    const back = await lbctl(['deploy', lab.inventory, '--json'])
+    assert.equal(back.code, 0, back.stdout)
   })
 
   test('drain refuses the last server in service and unknown names, touching nothing', async () => {

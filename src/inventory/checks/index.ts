@@ -3,6 +3,7 @@ import {formatProblem, type Problem} from '../problems.js'
 import type {RawInventory} from '../schema/index.js'
 import type {Source} from '../source.js'
 import {addressChecks} from './addresses.js'
+import {certChecks} from './certs.js'
 import {haproxyChecks} from './haproxy.js'
 import {lvsChecks} from './lvs.js'
 import {notificationChecks} from './notifications.js'
@@ -19,7 +20,7 @@ export {pruneInvalid} from './prune.js'
  */
 export function runClusterChecks(cluster: Cluster, raw: RawInventory, source: Source): {errors: Problem[]; warnings: Problem[]} {
   const r = new Report(cluster, raw, source)
-  for (const check of [vrrpChecks, scriptChecks, addressChecks, lvsChecks, haproxyChecks, notificationChecks]) check(r)
+  for (const check of [vrrpChecks, scriptChecks, addressChecks, lvsChecks, haproxyChecks, notificationChecks, certChecks]) check(r)
   return {errors: unique(r.errors), warnings: unique(r.warnings)}
 }
 

@@ -34,7 +34,17 @@ export const bind = z.union([
   z.strictObject({
     address: z.union([ipv4, z.literal('*')]).optional().describe('Default: every address (so the backup can bind before it holds the VIP).'),
     port,
-    ssl: z.strictObject({crt: absPath.describe('PEM with certificate and key (SSL offload).'), alpn: z.string().regex(/^[a-z0-9\/.,-]+$/, {message: 'is not an ALPN list (write it like h2,http/1.1)'}).optional()}).optional(),
+    ssl: z
+      .strictObject({
+        crt: absPath.describe('PEM with certificate and key (SSL offload), on the directors; a directory when `pem` names one.'),
+        pem: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('A local PEM (certificate and key) or a directory of them, relative to the inventory (or ${file:PATH}): lbctl delivers it to `crt` (0600), keeps it in the release, never prints it.'),
+        alpn: z.string().regex(/^[a-z0-9\/.,-]+$/, {message: 'is not an ALPN list (write it like h2,http/1.1)'}).optional(),
+      })
+      .optional(),
   }),
 ])
 
@@ -119,6 +129,7 @@ export const stats = z
 
 export const haproxy = z
   .strictObject({
+    cert_warn_days: z.number().int().min(0).max(3650).optional().describe('validate warns when a delivered certificate expires within this many days. Default 21.'),
     global: z
       .strictObject({
         maxconn: z.number().int().min(1).max(10_000_000).optional().describe('Default 4000.'),
