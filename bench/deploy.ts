@@ -3,7 +3,7 @@
 // a no-op re-run (both through the CLI, as a user runs them), and an in-process no-op run that counts SSH
 // connections. Real servers carry a sysctl so lbctl manages them: every host is a deploy target.
 // Run as root: npm run bench deploy   (own lab names bdep5/20/50 on 198.18.50-52.0/24, removed at the end)
-import {spawn} from 'node:child_process'
+import {sec, timed} from './lib.js'
 import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -22,17 +22,8 @@ const CASES = [
 ]
 const only = process.argv.slice(2).map(Number).filter(Boolean)
 
-function run(argv: string[]): Promise<{code: number; ms: number; stdout: string}> {
-  const t0 = performance.now()
-  return new Promise((resolve) => {
-    const c = spawn(argv[0], argv.slice(1), {stdio: ['ignore', 'pipe', 'ignore'], env: {...process.env, CI: '1'}})
-    let stdout = ''
-    c.stdout.on('data', (d) => (stdout += d))
-    c.on('close', (code) => resolve({code: code ?? 255, ms: performance.now() - t0, stdout}))
-  })
-}
+const run = timed
 
-const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`
 
 const invDir = await mkdtemp(join(tmpdir(), 'lbctl-bench-deploy-'))

@@ -2,7 +2,7 @@
 // measured in the same run — one connection and one `true` per host through lbctl's own transport, all at once — and
 // N OpenSSH `ssh true` at once. status itself is one connection and one round trip per host.
 // Run as root: npm run bench status   (own labs bstat5 and bstat50 on 198.18.53-54.0/24, removed at the end)
-import {spawn} from 'node:child_process'
+import {sec, timed} from './lib.js'
 import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -18,16 +18,7 @@ const CASES = [
 ]
 const RUNS = 3
 
-function run(argv: string[]): Promise<{code: number; ms: number; stdout: string}> {
-  const t0 = performance.now()
-  return new Promise((resolve) => {
-    const c = spawn(argv[0], argv.slice(1), {stdio: ['ignore', 'pipe', 'ignore'], env: {...process.env, CI: '1'}})
-    let stdout = ''
-    c.stdout.on('data', (d) => (stdout += d))
-    c.on('close', (code) => resolve({code: code ?? 255, ms: performance.now() - t0, stdout}))
-  })
-}
-const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`
+const run = timed
 const range = (xs: number[]) => `${sec(Math.min(...xs))}–${sec(Math.max(...xs))}`
 
 const invDir = await mkdtemp(join(tmpdir(), 'lbctl-bench-status-'))

@@ -35,6 +35,14 @@ export async function upLab(name: string, subnet: string, opts: {realServers?: n
   }
 }
 
+/** A lab with the cluster its inventory describes deployed on it (the usual start of an integration test). */
+export async function upDeployedLab(name: string, subnet: string, opts: {realServers?: number; directors?: number} = {}): Promise<TestLab> {
+  const lab = await upLab(name, subnet, opts)
+  const d = await lbctl(['deploy', lab.inventory, '--json'])
+  if (d.code !== 0) throw new Error(`deploy of lab ${name} failed (exit ${d.code}):\n${d.stdout}\n${d.stderr}`)
+  return lab
+}
+
 export interface CliResult {
   code: number
   stdout: string

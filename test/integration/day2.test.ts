@@ -11,7 +11,7 @@ import {createHash} from 'node:crypto'
 import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
-import {lbctl, ROOT, upLab, waitFor, type TestLab} from '../helpers/lab.js'
+import {lbctl, ROOT, upDeployedLab, waitFor, type TestLab} from '../helpers/lab.js'
 
 const NAME = 'itday2'
 const SUBNET = '198.18.41.0/24'
@@ -57,9 +57,7 @@ function load(rate: number) {
 
 describe('day-2 operations on the lab', {concurrency: false}, () => {
   before(async () => {
-    lab = await upLab(NAME, SUBNET)
-    const d = await lbctl(['deploy', lab.inventory, '--json'])
-    assert.equal(d.code, 0, d.stdout + d.stderr)
+    lab = await upDeployedLab(NAME, SUBNET)
   })
   after(async () => {
     await lab?.down()

@@ -11,7 +11,7 @@ import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {XMLParser, XMLValidator} from 'fast-xml-parser'
-import {lbctl, ROOT, upLab, type TestLab} from '../helpers/lab.js'
+import {lbctl, ROOT, upDeployedLab, type TestLab} from '../helpers/lab.js'
 import {withCpuHogs} from '../helpers/load.js'
 
 const NAME = 'itfail'
@@ -106,9 +106,7 @@ function assertDefaultsPass(report: Report, code: number, stderr: string): void 
 
 describe('lbctl failover-test on the lab', {concurrency: false}, () => {
   before(async () => {
-    lab = await upLab(NAME, SUBNET)
-    const d = await lbctl(['deploy', lab.inventory, '--json'])
-    assert.equal(d.code, 0, d.stdout + d.stderr)
+    lab = await upDeployedLab(NAME, SUBNET)
   })
   after(async () => {
     await lab?.down()
