@@ -1,5 +1,5 @@
 import {Args, Command, Flags} from '@oclif/core'
-import {InventoryError, loadInventory, sortProblems, formatProblem, type Problem} from '../inventory/index.js'
+import {InventoryError, loadInventory, sortProblems, formatProblem, problemText, type Problem} from '../inventory/index.js'
 import {EXIT} from '../cli/inventory.js'
 import {redact} from '../render/secret-lines.js'
 
@@ -11,6 +11,8 @@ interface Result {
   problems: Problem[]
   /** Allowed, but probably not what was meant (e.g. a setting keepalived ignores). */
   warnings: Problem[]
+  /** Host names lbctl resolved to check and render the cluster, and to what. */
+  resolved: Problem[]
 }
 
 export default class Validate extends Command {
@@ -26,20 +28,21 @@ Every problem is reported at once with file:line:column, the field, what is wron
     const {argv, flags} = await this.parse(Validate)
     const results: Result[] = (argv as string[]).map((ref) => {
       try {
-        const {cluster, warnings} = loadInventory(ref)
+        const {cluster, warnings, resolved} = loadInventory(ref)
         const c = cluster
         const summary = `${c.directors.length} director(s), ${c.realServers.length} real server(s), ${c.instances.length} VRRP instance(s)` +
           (c.virtualServices.length ? `, ${c.virtualServices.length} LVS virtual service(s)` : '') + (c.haproxy ? ', HAProxy' : '')
         // The name may come from ${env:…} or ${file:…}, and whatever does is a secret.
-        return {file: ref, ok: true, cluster: redact(c.name, c.secrets), summary, problems: [], warnings: sortProblems(warnings)}
+        return {file: ref, ok: true, cluster: redact(c.name, c.secrets), summary, problems: [], warnings: sortProblems(warnings), resolved}
       } catch (error) {
-        if (error instanceof InventoryError) return {file: ref, ok: false, problems: sortProblems(error.problems), warnings: []}
+        if (error instanceof InventoryError) return {file: ref, ok: false, problems: sortProblems(error.problems), warnings: [], resolved: []}
         throw error
       }
     })
     if (flags.json) this.log(JSON.stringify({ok: results.every((r) => r.ok), inventories: results}, null, 2))
     else {
       for (const r of results) {
+        for (const n of r.resolved) process.stderr.write(`note: ${problemText(n)}\n`)
         for (const w of r.warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`)
         if (r.ok) this.log(`ok   ${r.file}: cluster ${r.cluster}: ${r.summary}${r.warnings.length ? ` (${r.warnings.length} warning(s))` : ''}`)
         else {

@@ -1,4 +1,5 @@
 import type {Client, Director, RealServer, SshTarget, Tuning} from './model.js'
+import {isHostName} from './names.js'
 import type {Path, Problem} from './problems.js'
 import type {RawDirector, RawGroup, RawInventory, RawRealServer} from './schema/index.js'
 import type {Source} from './source.js'
@@ -36,6 +37,9 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v)
 }
 
+const nameOf = (address: string): string | undefined => (isHostName(address) ? address : undefined)
+
+// A host written with a name is reached by that name, as `ssh NAME` would: known_hosts and ~/.ssh/config match it.
 function sshTarget(address: string, raw: RawGroup['ssh']): SshTarget {
   const s = raw ?? {}
   return {
@@ -64,6 +68,7 @@ export function resolveDirectors(raw: RawInventory): Director[] {
       kind: 'director',
       name,
       address: d.address,
+      hostname: nameOf(d.address),
       ssh: sshTarget(d.address, m.ssh),
       interface: m.interface ?? 'eth0',
       tuning: tuning(m.tuning),
@@ -85,6 +90,7 @@ export function resolveRealServers(raw: RawInventory): RealServer[] {
       kind: 'real_server',
       name,
       address: r.address,
+      hostname: nameOf(r.address),
       ssh: sshTarget(r.address, m.ssh),
       interface: m.interface ?? 'eth0',
       tuning: tuning(m.tuning),
@@ -105,7 +111,7 @@ export function resolveClients(raw: RawInventory): Client[] {
   return Object.entries(raw.clients ?? {}).map(([name, c]) => {
     const {layers} = layersFor(raw, name, 'clients')
     const m = mergeLayers<RawGroup>([...layers, {ssh: c.ssh}])
-    return {kind: 'client', name, address: c.address, ssh: sshTarget(c.address, m.ssh), origin: ['clients', name]}
+    return {kind: 'client', name, address: c.address, hostname: nameOf(c.address), ssh: sshTarget(c.address, m.ssh), origin: ['clients', name]}
   })
 }
 

@@ -4,6 +4,7 @@ import {basename, join, relative, resolve} from 'node:path'
 import {pruneInvalid, runClusterChecks} from './checks/index.js'
 import type {Cluster} from './model.js'
 import {InventoryError, type Problem} from './problems.js'
+import {systemResolver, type Resolver} from './names.js'
 import {resolveCluster} from './resolve.js'
 import {inventory as inventorySchema, type RawInventory} from './schema/index.js'
 import {schemaProblems} from './schema-errors.js'
@@ -13,6 +14,8 @@ import {Source} from './source.js'
 export interface LoadOptions {
   cwd?: string
   env?: NodeJS.ProcessEnv
+  /** How host names lbctl needs the address of are resolved (default: the system's resolver; see names.ts). */
+  resolver?: Resolver
 }
 
 /**
@@ -42,6 +45,8 @@ export interface Loaded {
   cluster: Cluster
   /** Problems that did not stop loading: settings keepalived or HAProxy would silently ignore. */
   warnings: Problem[]
+  /** Host names lbctl resolved, at the line where each is written: `message` says to which address. */
+  resolved: Problem[]
 }
 
 /** Reads, validates and resolves an inventory. Throws InventoryError with every problem found; touches no host. */
@@ -71,6 +76,7 @@ export function loadInventoryText(text: string, file: string, opts: LoadOptions 
   const parsed = inventorySchema.safeParse(value, {reportInput: true})
   const problems = [...secretProblems]
   const hash = opts.hash ?? createHash('sha256').update(text).digest('hex')
+  const resolver = opts.resolver ?? systemResolver()
   if (!parsed.success) {
     problems.push(...schemaProblems(parsed.error.issues, inventorySchema, source, value).filter((p) => !badPaths.has(p.path)))
     // Still check references and the cluster as a whole when the broken entries can be set aside safely, so one
@@ -78,18 +84,19 @@ export function loadInventoryText(text: string, file: string, opts: LoadOptions 
     const partial = pruneInvalid(value, parsed.error.issues)
     const rest = partial && inventorySchema.safeParse(partial.value)
     if (partial && rest?.success) {
-      const {cluster, problems: refProblems} = resolveCluster(rest.data, source, {hash, secrets})
+      const {cluster, problems: refProblems} = resolveCluster(rest.data, source, {hash, secrets, resolver})
       problems.push(...partial.keep([...refProblems, ...runClusterChecks(cluster, rest.data, source).errors]))
     }
     return fail(problems)
   }
 
   const raw: RawInventory = parsed.data
-  const {cluster, problems: refProblems} = resolveCluster(raw, source, {hash, secrets})
+  const {cluster, problems: refProblems, resolved} = resolveCluster(raw, source, {hash, secrets, resolver})
   const checks = runClusterChecks(cluster, raw, source)
   problems.push(...refProblems, ...checks.errors)
   if (problems.length > 0) return fail(problems)
-  return {cluster, warnings: maskProblems(checks.warnings, cluster.secrets)}
+  const notes = resolved.map((r) => source.problem(r.path, `${r.name} resolves to ${r.address} here: lbctl uses that address`))
+  return {cluster, warnings: maskProblems(checks.warnings, cluster.secrets), resolved: maskProblems(notes, cluster.secrets)}
 }
 
 /** Literal passwords of a file that could not be parsed as a whole: whatever the lines that hold them say. */

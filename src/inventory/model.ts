@@ -26,7 +26,13 @@ export interface Tuning {
 
 export interface HostBase {
   name: string
+  /**
+   * IPv4 address. For a host written with a name, the address the name resolved to when lbctl validated — or the
+   * name itself for a real server only HAProxy talks to, which HAProxy resolves on its own (see names.ts).
+   */
   address: string
+  /** The host name written as its address, if a name was written. */
+  hostname?: string
   ssh: SshTarget
   interface: string
   tuning: Tuning
@@ -62,6 +68,7 @@ export interface Client {
   kind: 'client'
   name: string
   address: string
+  hostname?: string
   ssh: SshTarget
   origin: Path
 }

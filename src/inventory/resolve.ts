@@ -1,17 +1,20 @@
-import type {Cluster, Director, HaproxyServer, RealServer, Vip, VirtualService, VrrpInstance, VrrpMember, VrrpScript, WeightedRef} from './model.js'
+import type {Client, Cluster, Director, HaproxyServer, RealServer, Vip, VirtualService, VrrpInstance, VrrpMember, VrrpScript, WeightedRef} from './model.js'
 import type {Path, Problem} from './problems.js'
 import {resolveClients, resolveDirectors, resolveGroups, resolveRealServers} from './hosts.js'
 import type {RawInventory, RawVrrpInstance} from './schema/index.js'
 import type {Source} from './source.js'
 import {closest} from './schema-errors.js'
 import {certificateSecrets, loadCertificates, type SslBind} from './certs.js'
+import {resolveAddresses, type NeededAddress, type Resolution, type Resolver} from './names.js'
 
 /** Builds the cluster model from a schema-valid inventory, reporting every reference that points nowhere. */
-export function resolveCluster(raw: RawInventory, source: Source, meta: {hash: string; secrets: Set<string>}): {cluster: Cluster; problems: Problem[]} {
+export function resolveCluster(raw: RawInventory, source: Source, meta: {hash: string; secrets: Set<string>; resolver: Resolver}): {cluster: Cluster; problems: Problem[]; resolved: Resolution[]} {
   const problems: Problem[] = []
   const directors = resolveDirectors(raw)
   const realServers = resolveRealServers(raw)
   const clients = resolveClients(raw)
+  const names = resolveAddresses(neededAddresses(raw, directors, realServers, clients), meta.resolver, (path, message, hint) => source.problem(path, message, hint))
+  problems.push(...names.problems)
   const hostNames = new Set([...directors, ...realServers, ...clients].map((h) => h.name))
   const groups = resolveGroups(raw, source, hostNames, problems)
 
@@ -88,7 +91,19 @@ export function resolveCluster(raw: RawInventory, source: Source, meta: {hash: s
     },
     secrets: [...secrets],
   }
-  return {cluster, problems}
+  return {cluster, problems, resolved: names.resolved}
+}
+
+/** The hosts whose address lbctl itself needs (names.ts): every director and client, LVS and managed real servers. */
+function neededAddresses(raw: RawInventory, directors: Director[], realServers: RealServer[], clients: Client[]): NeededAddress[] {
+  const inLvs = new Set(Object.values(raw.virtual_servers ?? {}).flatMap((vs) => vs.real_servers.map((r) => (typeof r === 'string' ? r : r.name))))
+  const managed = (rs: RealServer) => raw.real_servers?.[rs.name]?.manage ?? (rs.gateway !== undefined || Object.keys(rs.tuning.sysctls).length > 0)
+  return [
+    ...directors.map((host) => ({host, why: 'the VRRP and VIP checks and keepalived.conf use it, and deploy connects to it over SSH'})),
+    ...realServers.filter((rs) => inLvs.has(rs.name)).map((host) => ({host, why: 'LVS forwards to addresses only (keepalived real_server, ipvsadm)'})),
+    ...realServers.filter((rs) => !inLvs.has(rs.name) && managed(rs)).map((host) => ({host, why: 'deploy configures it over SSH'})),
+    ...clients.map((host) => ({host, why: 'failover-test connects to it over SSH'})),
+  ]
 }
 
 type RefCheck = (kind: string, name: string, known: string[], path: Path, where: string) => boolean
@@ -263,7 +278,8 @@ function resolveHaproxyServers(raw: RawInventory, realServers: RealServer[], ref
         const rs = realServers.find((x) => x.name === s.name)!
         return {
           name: rs.name,
-          address: rs.address,
+          // HAProxy resolves a name itself when it starts: written as the operator wrote it (seed 000: host1:80).
+          address: rs.hostname ?? rs.address,
           port: s.port ?? rs.port,
           weight: s.weight ?? rs.weight,
           cookie: s.cookie,

@@ -1,3 +1,4 @@
+import {isIPv4} from 'node:net'
 import {formatPath, type Path} from '../problems.js'
 import {haproxyBinds, showBind} from './haproxy.js'
 import {broadcast, network, sameNet} from './net.js'
@@ -160,7 +161,7 @@ function outsideSegment(r: Report, v: VipAt): void {
   if (!v.explicit || v.prefix > 30) return
   for (const m of inst.members) {
     const d = r.cluster.directors.find((x) => x.name === m.director)!
-    if ((v.dev ?? m.interface) !== d.interface || sameNet(d.address, v.address, v.prefix)) continue
+    if ((v.dev ?? m.interface) !== d.interface || !isIPv4(d.address) || sameNet(d.address, v.address, v.prefix)) continue
     r.error(
       v.path,
       `${v.address}/${v.prefix} is not on the subnet of ${d.interface}, where it is added: ${d.name}'s own address there, ${d.address}, is outside ${network(v.address, v.prefix)}, so clients on that segment would not reach the VIP`,

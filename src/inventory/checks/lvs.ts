@@ -1,3 +1,4 @@
+import {isIPv4} from 'node:net'
 import {layersFor} from '../hosts.js'
 import type {RealServer, VirtualService, VrrpInstance} from '../model.js'
 import type {Path} from '../problems.js'
@@ -67,7 +68,7 @@ export function lvsChecks(r: Report): void {
 /** LVS-DR rewrites only the destination MAC, so every DR real server must be on the directors' L2 segment. */
 function drSegment(r: Report, vs: VirtualService, inst: VrrpInstance, vip: {address: string; prefix: number; cidr: string}, name: string, address: string, path: Path): void {
   const seg = instanceSegment(inst, r.cluster.directors, vip)
-  if (sameNet(address, seg.address, seg.prefix)) return
+  if (!isIPv4(address) || sameNet(address, seg.address, seg.prefix)) return
   const net = network(seg.address, seg.prefix)
   const from =
     seg.from === 'network' ? `vrrp_instances.${inst.name}.network`

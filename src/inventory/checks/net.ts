@@ -1,4 +1,8 @@
-/** IPv4 arithmetic for the address checks; inputs are already schema-valid dotted quads. */
+/**
+ * IPv4 arithmetic for the address checks. Inputs are schema-valid dotted quads, except a host name that did not
+ * resolve (already a problem of its own): it is on no subnet, and the checks that would place it skip it.
+ */
+import {isIPv4} from 'node:net'
 import type {Director, VrrpInstance} from '../model.js'
 
 export function ipToInt(address: string): number {
@@ -10,6 +14,7 @@ function mask(prefix: number): number {
 }
 
 export function sameNet(a: string, b: string, prefix: number): boolean {
+  if (!isIPv4(a) || !isIPv4(b)) return false
   return ((ipToInt(a) & mask(prefix)) >>> 0) === ((ipToInt(b) & mask(prefix)) >>> 0)
 }
 
@@ -61,6 +66,6 @@ export function instanceSegment(inst: VrrpInstance, directors: Director[], vip =
   if (explicit) return {address: explicit.address, prefix: explicit.prefix, from: 'vip'}
   const onMain = inst.members
     .map((m) => directors.find((d) => d.name === m.director && d.interface === m.interface)?.address)
-    .filter((a): a is string => a !== undefined)
+    .filter((a): a is string => a !== undefined && isIPv4(a))
   return {address: vip.address, prefix: Math.min(24, commonPrefix([vip.address, ...onMain])), from: 'directors'}
 }

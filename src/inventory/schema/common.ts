@@ -1,5 +1,6 @@
 import {isIPv4} from 'node:net'
 import {z} from 'zod'
+import {isHostName} from '../names.js'
 
 // Names end up as keepalived/HAProxy identifiers, file names and shell words: keep them boring.
 export const NAME_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,62}$/
@@ -14,6 +15,18 @@ export const ifname = z
 
 // The refine is the real check; the meta only tells editors (through schema/inventory.schema.json) what to expect.
 export const ipv4 = z.string().refine((v) => isIPv4(v), {message: 'is not an IPv4 address (write it like 10.0.0.11)'}).meta({format: 'ipv4'})
+
+const DOTTED = /^[0-9.]+$/
+
+/**
+ * A host's address as the operator writes it: an IPv4 address or a host name (names.ts says when lbctl resolves it
+ * and when the daemon does).
+ */
+export const hostAddress = z
+  .string()
+  .refine((v) => !DOTTED.test(v) || isIPv4(v), {message: 'is not an IPv4 address (write it like 10.0.0.11)'})
+  .refine((v) => DOTTED.test(v) || isHostName(v), {message: 'is neither an IPv4 address nor a host name (write it like 10.0.0.11 or web1.example.com: letters, digits, "-" and dots)'})
+  .meta({pattern: '^([0-9]{1,3}(\\.[0-9]{1,3}){3}|[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)$'})
 
 /** "10.0.0.100" or "10.0.0.100/24". */
 export const ipv4OrCidr = z.string().refine(

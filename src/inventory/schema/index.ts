@@ -1,5 +1,5 @@
 import {z} from 'zod'
-import {absPath, email, ifname, ipv4, name, port, sshSettings, tuning, vars} from './common.js'
+import {absPath, email, hostAddress, ifname, ipv4, name, port, sshSettings, tuning, vars} from './common.js'
 import {haproxy} from './haproxy.js'
 import {keepalivedGlobals, priority, virtualService, vrrpInstance, vrrpScript, vrrpState} from './keepalived.js'
 
@@ -23,7 +23,7 @@ const realServerVarFields = {
 
 export const director = z
   .strictObject({
-    address: ipv4.describe('The director\'s own address on the VRRP network.'),
+    address: hostAddress.describe('The director\'s own address on the VRRP network, or a host name: lbctl resolves it when it validates (the VRRP and VIP checks and keepalived.conf need the address) and connects to the name over SSH.'),
     priority: priority.optional().describe('VRRP priority for every instance (override per instance).'),
     role: z.enum(['master', 'backup']).optional().describe('Intended role in every instance (default: highest priority is master).'),
     state: vrrpState.optional().describe('Raw keepalived initial state for every instance (prefer role).'),
@@ -33,7 +33,7 @@ export const director = z
 
 export const realServer = z
   .strictObject({
-    address: ipv4,
+    address: hostAddress.describe('Address, or a host name. HAProxy resolves a name itself when it starts; lbctl resolves it when it validates only where it needs the address: a real server it manages over SSH, or one in an LVS virtual service.'),
     manage: z.boolean().optional().describe('Configure this host over SSH (default: true when it serves an LVS virtual service, has a gateway or tuning.sysctls).'),
     ...realServerVarFields,
     ...hostVarFields,
@@ -41,7 +41,7 @@ export const realServer = z
   .describe('A real server: a backend that answers the traffic.')
 
 export const client = z
-  .strictObject({address: ipv4, ssh: sshSettings.optional()})
+  .strictObject({address: hostAddress.describe('Address, or a host name lbctl resolves when it validates.'), ssh: sshSettings.optional()})
   .describe('A host outside the directors that failover tests probe from.')
 
 export const group = z
@@ -58,7 +58,7 @@ export const notifications = z
       .strictObject({
         to: z.array(email).min(1),
         from: email.optional(),
-        smtp_server: ipv4.optional().describe('Default 127.0.0.1.'),
+        smtp_server: hostAddress.optional().describe('Address or host name of the mail relay (keepalived resolves a name when it loads its config). Default 127.0.0.1.'),
         smtp_connect_timeout: z.number().int().min(1).max(3600).optional().describe('Default 30.'),
       })
       .optional(),
