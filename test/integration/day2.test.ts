@@ -82,29 +82,35 @@ describe('day-2 operations on the lab', {concurrency: false}, () => {
     assert.equal(r.code, 1, r.stdout)
     assert.ok(r.s.problems.some((p) => p.level === 'degraded' && /^lb2: \/etc\/haproxy\/haproxy\.cfg differs from release /.test(p.text)), JSON.stringify(r.s.problems))
     await lab.sh('web3', 'kill "$(cat /run/lighttpd.pid)"')
-    r = await waitFor('web3 DOWN in status', 30_000, async () => {
-      const x = await status()
-      return x.s.servers.find((v) => v.server === 'web3')?.on.lb1.status.startsWith('DOWN') ? x : undefined
-    })
-    assert.equal(r.code, 1)
-    assert.ok(r.s.problems.some((p) => /^web\/web3 is DOWN/.test(p.text)))
-    await lab.sh('web3', `lighttpd -f /var/lib/lbctl-lab/${NAME}/hosts/web3/lighttpd.conf`)
-    const d = await lbctl(['deploy', lab.inventory, '--json'])
-    assert.equal(d.code, 0, d.stdout)
+    try {
+      r = await waitFor('web3 DOWN in status', 30_000, async () => {
+        const x = await status()
+        return x.s.servers.find((v) => v.server === 'web3')?.on.lb1.status.startsWith('DOWN') ? x : undefined
+      })
+      assert.equal(r.code, 1)
+      assert.ok(r.s.problems.some((p) => /^web\/web3 is DOWN/.test(p.text)))
+    } finally {
+      await lab.sh('web3', `lighttpd -f /var/lib/lbctl-lab/${NAME}/hosts/web3/lighttpd.conf`)
+      const d = await lbctl(['deploy', lab.inventory, '--json'])
+      assert.equal(d.code, 0, d.stdout)
+    }
     await waitFor('a healthy cluster again', 30_000, async () => ((await status()).code === 0 ? true : undefined))
   })
 
   test('keepalived stopped on both directors: no one holds the VIP, exit 2 (CRITICAL); a deploy starts them again', async () => {
     for (const d of ['lb1', 'lb2']) await lab.sh(d, 'kill "$(cat /run/keepalived.pid)"')
-    const r = await waitFor('CRITICAL', 20_000, async () => {
-      const x = await status()
-      return x.code === 2 ? x : undefined
-    })
-    assert.equal(r.s.level, 'critical')
-    assert.ok(r.s.problems.some((p) => p.level === 'critical' && /198\.18\.41\.100 is held by no director/.test(p.text)), JSON.stringify(r.s.problems))
-    assert.ok(r.s.problems.some((p) => /keepalived is not running on lb1/.test(p.text)))
-    const d = await lbctl(['deploy', lab.inventory, '--json'])
-    assert.equal(d.code, 0, d.stdout)
+    try {
+      // keepalived removes its VIPs before it exits: wait until both are gone, not just the VIP.
+      const r = await waitFor('CRITICAL, keepalived down on both', 20_000, async () => {
+        const x = await status()
+        return x.code === 2 && ['lb1', 'lb2'].every((d) => x.s.problems.some((p) => p.text.startsWith(`keepalived is not running on ${d}`))) ? x : undefined
+      })
+      assert.equal(r.s.level, 'critical')
+      assert.ok(r.s.problems.some((p) => p.level === 'critical' && /198\.18\.41\.100 is held by no director/.test(p.text)), JSON.stringify(r.s.problems))
+    } finally {
+      const d = await lbctl(['deploy', lab.inventory, '--json'])
+      assert.equal(d.code, 0, d.stdout)
+    }
     await waitFor('a healthy cluster again', 30_000, async () => ((await status()).code === 0 ? true : undefined))
   })
 
