@@ -75,6 +75,7 @@ export function resolveDirectors(raw: RawInventory): Director[] {
       vars: (m.vars ?? {}) as Record<string, unknown>,
       groups,
       origin: ['directors', name],
+      mcastSrcIp: d.mcast_src_ip,
       priority: d.priority,
       role: d.role,
       state: d.state,

@@ -45,6 +45,8 @@ export interface HostBase {
 
 export interface Director extends HostBase {
   kind: 'director'
+  /** Source address of its adverts in every instance, unless an instance says otherwise. */
+  mcastSrcIp?: string
   priority?: number
   role?: 'master' | 'backup'
   state?: 'MASTER' | 'BACKUP'
@@ -89,6 +91,8 @@ export interface VrrpMember {
   priority: number
   state: 'MASTER' | 'BACKUP'
   interface: string
+  /** Source address of this director's adverts (keepalived mcast_src_ip; with unicast, its unicast_src_ip). */
+  mcastSrcIp?: string
   origin: Path
 }
 
@@ -114,6 +118,7 @@ export interface VrrpInstance {
   garpMasterDelay?: number
   unicast: boolean
   useVmac: boolean
+  dontTrackPrimary: boolean
   smtpAlert: boolean
   syncGroup?: string
   virtualRoutes: {to: string; via?: string; dev?: string; src?: string}[]
@@ -121,6 +126,14 @@ export interface VrrpInstance {
   /** The director meant to hold the VIPs when everything is healthy. */
   master: string
   members: VrrpMember[]
+  origin: Path
+}
+
+/** A vrrp_sync_group's own settings; its members are the instances naming it in syncGroup. */
+export interface VrrpSyncGroup {
+  name: string
+  notify: VrrpInstance['notify']
+  smtpAlert: boolean
   origin: Path
 }
 
@@ -169,12 +182,18 @@ export interface VirtualService {
 
 export interface HaproxyServer {
   name: string
+  /** An address, or the host name HAProxy resolves itself. */
   address: string
   port: number
   weight: number
   cookie?: string
   backup: boolean
   check: boolean
+  /** This server's own check timing and port, over the backend's `default-server`. */
+  inter?: number | string
+  rise?: number
+  fall?: number
+  checkPort?: number
   maxconn?: number
   sendProxy: boolean
 }
@@ -216,6 +235,7 @@ export interface Cluster {
   keepalived: KeepalivedGlobals
   scripts: VrrpScript[]
   instances: VrrpInstance[]
+  syncGroups: VrrpSyncGroup[]
   virtualServices: VirtualService[]
   /** HAProxy as written (defaults are applied by the renderer, where they are visible in the output). */
   haproxy?: RawHaproxy

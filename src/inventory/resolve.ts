@@ -72,6 +72,7 @@ export function resolveCluster(raw: RawInventory, source: Source, meta: {hash: s
     },
     scripts,
     instances,
+    syncGroups: Object.entries(raw.vrrp_sync_groups ?? {}).map(([name, g]) => ({name, notify: g.notify ?? {}, smtpAlert: g.smtp_alert ?? false, origin: ['vrrp_sync_groups', name]})),
     virtualServices,
     haproxy: raw.haproxy,
     haproxyServers,
@@ -178,6 +179,7 @@ function resolveInstance(name: string, inst: RawVrrpInstance, directors: Directo
       priority: own?.priority ?? d.priority ?? 100 - i,
       state: own?.state ?? d.state ?? 'BACKUP', // settled below once the master is known
       interface: own?.interface ?? inst.interface ?? d.interface,
+      mcastSrcIp: own?.mcast_src_ip ?? d.mcastSrcIp,
       origin: priorityOrigin,
     }
   })
@@ -218,6 +220,7 @@ function resolveInstance(name: string, inst: RawVrrpInstance, directors: Directo
     garpMasterDelay: inst.garp_master_delay,
     unicast: inst.unicast ?? false,
     useVmac: inst.use_vmac ?? false,
+    dontTrackPrimary: inst.dont_track_primary ?? false,
     smtpAlert: inst.smtp_alert ?? false,
     syncGroup: inst.sync_group,
     virtualRoutes: inst.virtual_routes ?? [],
@@ -285,6 +288,10 @@ function resolveHaproxyServers(raw: RawInventory, realServers: RealServer[], ref
           cookie: s.cookie,
           backup: s.backup ?? false,
           check: s.check ?? true,
+          inter: s.inter,
+          rise: s.rise,
+          fall: s.fall,
+          checkPort: s.check_port,
           maxconn: s.maxconn,
           sendProxy: s.send_proxy ?? false,
         }

@@ -55,6 +55,8 @@ function renderDirector(cluster: Cluster, d: Director): RenderedFile[] {
 
   config(PATHS.keepalivedConf, 'keepalived', renderTemplate('keepalived.conf', keepalivedView(cluster, d)), {validate: 'keepalived', service: 'keepalived'})
   if (cluster.haproxy) config(PATHS.haproxyCfg, 'haproxy', renderTemplate('haproxy.cfg', haproxyView(cluster)), {validate: 'haproxy', service: 'haproxy'})
+  const pidfile = cluster.haproxy?.global?.pidfile
+  if (pidfile) config(PATHS.haproxyPidfileDropIn, 'unit', renderTemplate('haproxy-pidfile.conf', {header: managedHeader(cluster), pidfile}), {service: 'haproxy'})
   // Delivered as they are (certificate and key): checked with haproxy.cfg, which names them; HAProxy loads them on reload.
   if (cluster.haproxy) for (const c of cluster.certificates) files.push({path: c.path, content: c.content, mode: 0o600, kind: 'certificate', service: 'haproxy'})
 

@@ -16,6 +16,8 @@ export const PATHS = {
   tuningUnit: '/etc/systemd/system/lbctl-tuning.service',
   realServerScript: '/etc/lbctl/realserver.sh',
   realServerUnit: '/etc/systemd/system/lbctl-realserver.service',
+  /** haproxy.service drop-in with the operator's pidfile (systemd mode only; haproxy.global.pidfile). */
+  haproxyPidfileDropIn: '/etc/systemd/system/haproxy.service.d/lbctl-pidfile.conf',
   stateDir: '/var/lib/lbctl',
 } as const
 

@@ -12,6 +12,7 @@ const compiled = new Map<string, Handlebars.TemplateDelegate>()
 export type TemplateName =
   | 'keepalived.conf'
   | 'haproxy.cfg'
+  | 'haproxy-pidfile.conf'
   | 'sysctl.conf'
   | 'ipvsadm.rules'
   | 'notify.sh'

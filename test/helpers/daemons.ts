@@ -7,12 +7,16 @@
  *   haproxyCheck     `haproxy -c -f`, with a throwaway self-signed PEM at every `crt` path (haproxy -c loads
  *                    certificates), again on a tmpfs in a private mount namespace.
  *   shellcheck       `shellcheck` and `sh -n` on a script.
+ * Both daemons resolve the host names a config uses (HAProxy servers, keepalived's smtp_server) when they load it,
+ * and fail on one that does not resolve. lbctl's contract assumes the names resolve on the directors; here each one
+ * gets a documentation address in a private /etc/hosts (hostsFile), so no check depends on DNS.
  * Every helper needs the binary; the namespace ones need root. `prerequisites()` says what is missing so a test can
  * skip with a reason instead of failing on a developer laptop.
  */
 import {execFile} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {chmod, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {isIPv4} from 'node:net'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 
@@ -109,6 +113,17 @@ export function keepalivedInterfaces(conf: string): string[] {
   return [...found].sort()
 }
 
+/** Host names a config makes its daemon resolve: HAProxy `server NAME HOST:PORT`, keepalived `smtp_server HOST`. */
+export function hostNamesIn(conf: string): string[] {
+  const hosts = [...conf.matchAll(/^\s*server\s+\S+\s+([^\s:]+):\d+/gm), ...conf.matchAll(/^\s*smtp_server\s+(\S+)/gm)].map((m) => m[1]!)
+  return [...new Set(hosts.filter((h) => !isIPv4(h)))].sort()
+}
+
+/** An /etc/hosts giving every name a TEST-NET-1 address (RFC 5737), and localhost its own. */
+function hostsFile(names: string[]): string {
+  return ['127.0.0.1 localhost', ...names.map((n, i) => `192.0.2.${(i % 250) + 1} ${n}`)].join('\n') + '\n'
+}
+
 async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `lbctl-${prefix}-`))
 }
@@ -126,6 +141,7 @@ export async function keepalivedCheck(conf: string, opts: {files?: ExtraFile[]; 
   const dir = await tempDir('keepalived')
   try {
     await writeFile(join(dir, 'keepalived.conf'), conf, {mode: 0o644})
+    await writeFile(join(dir, 'hosts'), hostsFile(hostNamesIn(conf)))
     for (const f of files) {
       const p = join(dir, 'files', f.path.slice('/etc/keepalived/'.length))
       await mkdir(dirname(p), {recursive: true})
@@ -136,6 +152,7 @@ export async function keepalivedCheck(conf: string, opts: {files?: ExtraFile[]; 
     const script = [
       'set -e',
       'mount -t tmpfs -o mode=0755 lbctl-keepalived-test /etc/keepalived',
+      `mount --bind ${dir}/hosts /etc/hosts`,
       files.length > 0 ? `cp -pR ${dir}/files/. /etc/keepalived/` : ':',
       `cp -p ${dir}/keepalived.conf /etc/keepalived/keepalived.conf`,
       'exec keepalived -t -f /etc/keepalived/keepalived.conf',
@@ -178,12 +195,14 @@ export async function haproxyCheck(cfg: string): Promise<CheckResult> {
     const cfgPath = join(dir, 'haproxy.cfg')
     await writeFile(cfgPath, cfg)
     const crts = [...new Set([...cfg.matchAll(/\bcrt\s+(\S+)/g)].map((m) => m[1]!))]
-    if (crts.length === 0) {
+    const names = hostNamesIn(cfg)
+    await writeFile(join(dir, 'hosts'), hostsFile(names))
+    if (crts.length === 0 && names.length === 0) {
       const r = await run('haproxy', ['-c', '-f', cfgPath])
       return {ok: r.code === 0, output: r.output}
     }
     const pem = join(dir, 'test.pem')
-    await writeFile(pem, await selfSignedPem(), {mode: 0o600})
+    if (crts.length > 0) await writeFile(pem, await selfSignedPem(), {mode: 0o600})
     const mounts = new Set<string>()
     for (const crt of crts) {
       let root = dirname(crt)
@@ -194,6 +213,7 @@ export async function haproxyCheck(cfg: string): Promise<CheckResult> {
     const roots = [...mounts].sort().filter((r, i, all) => !all.slice(0, i).some((a) => r.startsWith(`${a}/`)))
     const script = [
       'set -e',
+      ...(names.length ? [`mount --bind ${dir}/hosts /etc/hosts`] : []),
       ...roots.map((r) => `mount -t tmpfs -o mode=0755 lbctl-haproxy-test ${r}`),
       ...crts.map((c) => `mkdir -p ${dirname(c)} && cp ${pem} ${c}`),
       `exec haproxy -c -f ${cfgPath}`,

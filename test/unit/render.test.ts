@@ -308,6 +308,10 @@ describe('T3 active-active', () => {
   it('tracks a script with a per-instance weight', () => {
     assert.match(instanceBlock(file(renderHost(cluster, 'lb1'), PATHS.keepalivedConf).content, 'VI_2'), /track_script \{\n {8}chk_down weight -5\n {4}\}/)
   })
+
+  it('expects any 2xx from an HTTP_GET check without a status_code, as keepalived does: a 204 health page is up', () => {
+    assert.ok(file(renderHost(cluster, 'lb1'), PATHS.keepalivedConf).content.includes('            url {\n                path "/"\n                status_code 200-299\n            }\n'))
+  })
 })
 
 describe('T4 LVS-NAT', () => {
@@ -317,7 +321,14 @@ describe('T4 LVS-NAT', () => {
     const block = instanceBlock(file(renderHost(cluster, 'lvs2'), PATHS.keepalivedConf).content, 'VI_1')
     assert.match(block, /virtual_ipaddress \{\n {8}203\.0\.113\.100\/24 dev eth0\n {8}10\.10\.0\.1\/24 dev eth1\n {4}\}/)
     assert.match(block, /virtual_routes \{\n {8}to 10\.30\.0\.0\/16 via 10\.10\.0\.254 dev eth1\n {4}\}/)
-    assert.match(block, /track_interface \{\n {8}eth1\n {4}\}/)
+    assert.match(block, /track_interface \{\n {8}eth0\n {4}\}/)
+  })
+
+  it('sends adverts over the inside link, from each director\'s own inside address', () => {
+    for (const [host, own] of [['lvs1', '10.10.0.11'], ['lvs2', '10.10.0.12']]) {
+      const block = instanceBlock(file(renderHost(cluster, host!), PATHS.keepalivedConf).content, 'VI_1')
+      assert.match(block, new RegExp(`\\n {4}interface eth1\\n(.*\\n)* {4}mcast_src_ip ${own!.replace(/\./g, '\\.')}\\n {4}virtual_ipaddress`))
+    }
   })
 
   it('forwards on the directors and masquerades in IPVS (TCP services before UDP)', () => {
@@ -383,7 +394,7 @@ describe('T5 HAProxy layer 7', () => {
 
   it('keeps the global section, stats socket and default timeouts visible', () => {
     assert.ok(cfg.includes('    stats socket /run/haproxy/admin.sock mode 660 level admin expose-fd listeners\n'))
-    assert.ok(cfg.includes('defaults\n    mode http\n    log global\n    option httplog\n    option dontlognull\n    option http-server-close\n    option redispatch\n    retries 3\n'))
+    assert.ok(cfg.includes('defaults\n    mode http\n    log global\n    log 127.0.0.1 local3\n    option httplog\n    option dontlognull\n    option http-server-close\n    option redispatch\n    retries 3\n'))
     assert.ok(cfg.includes('    timeout http-request 10s\n    timeout queue 1m\n    timeout http-keep-alive 10s\n    timeout check 10s\n'))
   })
 
@@ -396,6 +407,27 @@ describe('T5 HAProxy layer 7', () => {
     assert.ok(check.includes('systemctl --no-block stop keepalived'))
   })
 
+  it('logs to two targets, and every proxy to the global ones and a local relay of its own (seeds 002, 004)', () => {
+    assert.ok(cfg.includes('global\n    log /dev/log local0 info\n    log 10.0.9.5:514 local1 warning\n'))
+    assert.ok(cfg.includes('defaults\n    mode http\n    log global\n    log 127.0.0.1 local3\n'))
+  })
+
+  it('writes servers known by name as they are: HAProxy resolves them itself (seed 000: host1:80)', () => {
+    assert.ok(cfg.includes('    server img1 img1.cache.example.net:8080 weight 1 check\n    server img2 img2.cache.example.net:8080 weight 1 check\n'))
+  })
+
+  it('checks a slower server on its own timing and port, over the backend\'s default-server', () => {
+    assert.ok(cfg.includes('    server api1 10.0.2.21:9000 weight 1 check maxconn 200\n    server api2 10.0.2.22:9000 weight 1 check inter 5s rise 3 fall 5 port 9001 maxconn 100\n'))
+  })
+
+  it('hands the operator\'s pidfile to haproxy.service under systemd, where -p would win over a pidfile line', () => {
+    const dropIn = file(renderHost(cluster, 'lb1'), PATHS.haproxyPidfileDropIn)
+    assert.equal(dropIn.kind, 'unit')
+    assert.equal(dropIn.service, 'haproxy')
+    assert.match(dropIn.content, /\n\[Service\]\nEnvironment=PIDFILE=\/var\/run\/haproxy\.pid\n$/)
+    assert.ok(cfg.includes('    # pidfile /var/run/haproxy.pid: haproxy.service passes it as -p (lbctl-pidfile.conf)'))
+  })
+
   it('sends unicast adverts to the peer', () => {
     const block = instanceBlock(file(renderHost(cluster, 'lb1'), PATHS.keepalivedConf).content, 'VI_1')
     assert.match(block, /unicast_src_ip 10\.0\.0\.11\n {4}unicast_peer \{\n {8}10\.0\.0\.12\n {4}\}/)
@@ -406,7 +438,18 @@ describe('prod', () => {
   it('groups the public and internal instances in one sync group, both directors BACKUP under nopreempt', () => {
     const cluster = load('inventories/prod.yaml')
     const conf = file(renderHost(cluster, 'lb1'), PATHS.keepalivedConf).content
-    assert.ok(conf.includes('vrrp_sync_group G_PROD {\n    group {\n        VI_PUBLIC\n        VI_INTERNAL\n    }\n}\n'))
+    assert.ok(conf.includes('vrrp_sync_group G_PROD {\n    group {\n        VI_PUBLIC\n        VI_INTERNAL\n    }\n'))
     assert.match(instanceBlock(conf, 'VI_PUBLIC'), /state BACKUP\n(.*\n)* {4}priority 101\n/)
+  })
+
+  it('mails and pages once per move of the whole sync group (seed 002: notify_fault "/path/fault.sh VG_1")', () => {
+    const conf = file(renderHost(load('inventories/prod.yaml'), 'lb2'), PATHS.keepalivedConf).content
+    assert.ok(conf.includes('        VI_INTERNAL\n    }\n    smtp_alert\n    notify_fault "/usr/local/sbin/page-oncall G_PROD fault"\n}\n'))
+  })
+
+  it('keeps the internal instance up through a flap of its own link (dont_track_primary), and only that one', () => {
+    const conf = file(renderHost(load('inventories/prod.yaml'), 'lb1'), PATHS.keepalivedConf).content
+    assert.match(instanceBlock(conf, 'VI_INTERNAL'), /\n {4}dont_track_primary\n/)
+    assert.doesNotMatch(instanceBlock(conf, 'VI_PUBLIC'), /dont_track_primary/)
   })
 })

@@ -54,7 +54,7 @@ test('an LVS health-check path with "!" or "#" is written quoted, so keepalived 
     health_check: {type: HTTP_GET, path: "/status!#frag"}
 `)
   const conf = renderHost(cluster, 'lb1').find((f) => f.path === PATHS.keepalivedConf)!.content
-  assert.ok(conf.includes('            url {\n                path "/status!#frag"\n                status_code 200\n            }\n'), conf)
+  assert.ok(conf.includes('            url {\n                path "/status!#frag"\n                status_code 200-299\n            }\n'), conf)
 })
 
 test("ACL criteria, conditions and http-request rules follow HAProxy's grammar, checked at their line", () => {

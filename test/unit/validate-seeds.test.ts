@@ -14,9 +14,23 @@ import {load, SHOP_VIP, shopHaproxy} from '../helpers/shop.js'
 import {problemsOf, ROOT} from './validate-helpers.js'
 
 const ENV = {LBCTL_TEST_STATS_PASS: 'St4ts pw'}
-const SEEDS = ['seed001-lvs-dr', 'seed002-haproxy-l7', 'seed003-local-apps', 'seed004-director-web']
+const SEEDS = ['seed000-haproxy', 'seed001-lvs-dr', 'seed002-haproxy-l7', 'seed002-keepalived', 'seed003-local-apps', 'seed004-director-web']
 const seed = (name: string): Cluster => loadInventory(`test/fixtures/valid/${name}.yaml`, {cwd: ROOT, env: ENV}).cluster
 const content = (cluster: Cluster, host: string, path: string) => renderHost(cluster, host).find((f) => f.path === path)!.content
+
+test('seed 000: backends by host name, web1 with its own check timing, the pidfile handed to haproxy.service (issue 16)', () => {
+  const cluster = seed('seed000-haproxy')
+  assert.ok(content(cluster, 'master', PATHS.haproxyCfg).includes('    server web1 host1:80 weight 1 check inter 3s rise 1 fall 2\n    server web2 host2:80 weight 1 check\n'))
+  assert.match(content(cluster, 'master', PATHS.haproxyPidfileDropIn), /\nEnvironment=PIDFILE=\/var\/run\/haproxy\.pid\n$/)
+})
+
+test('seed 002\'s keepalived reference: sync group notify scripts and smtp_alert, smtp.abc.com, dont_track_primary, mcast_src_ip (issue 16)', () => {
+  const conf = content(seed('seed002-keepalived'), 'host164', PATHS.keepalivedConf)
+  assert.ok(conf.includes('    smtp_server smtp.abc.com\n'), conf)
+  assert.ok(conf.includes('    }\n    smtp_alert\n    notify_master "/path/to_master.sh"\n    notify_backup "/path/to_backup.sh"\n    notify_fault "/path/fault.sh VG_1"\n    notify "/path/notify.sh"\n}\n'), conf)
+  assert.ok(conf.includes('    use_vmac\n    dont_track_primary\n'), conf)
+  assert.ok(conf.includes('    mcast_src_ip 10.210.214.164\n'), conf)
+})
 
 test('seed 001: root@localhost as the mail address, notify hooks with an argument, LVS-DR real servers across a /16', () => {
   const conf = content(seed('seed001-lvs-dr'), 'lvs-master', PATHS.keepalivedConf)

@@ -108,6 +108,7 @@ export function haproxyChecks(r: Report): void {
     }
   }
   defaultsOptions(r, h, mode)
+  pidfile(r, h)
 
   const binds = haproxyBinds(h)
   for (const [i, b] of binds.entries()) {
@@ -173,9 +174,15 @@ function httpOnlyInTcp(r: Report, s: Record<string, unknown>, base: Path): void 
   }
 }
 
-type ServerRef = string | {name: string; cookie?: string}
+type ServerRef = string | {name: string; cookie?: string; check?: boolean; inter?: unknown; rise?: unknown; fall?: unknown; check_port?: unknown}
 
 function servers(r: Report, s: {servers: ServerRef[]; cookie?: unknown}, base: Path): void {
+  for (const [i, x] of s.servers.entries()) {
+    if (typeof x === 'string' || x.check !== false) continue
+    for (const field of (['inter', 'rise', 'fall', 'check_port'] as const).filter((f) => x[f] !== undefined)) {
+      r.error([...base, 'servers', i, field], `is set, but check: false: HAProxy does not check ${x.name}, and ignores its check settings without a word`, `remove ${field}, or the check: false`, {key: true})
+    }
+  }
   const refs = s.servers.map((x, i) => (typeof x === 'string' ? {name: x, i} : {name: x.name, cookie: x.cookie, i}))
   for (const ref of refs) {
     const first = refs.find((o) => o.name === ref.name)!
@@ -195,4 +202,22 @@ function servers(r: Report, s: {servers: ServerRef[]; cookie?: unknown}, base: P
       r.error(path, `cookie value "${value(ref)}" is also ${first.name}'s: sticky clients of one would be sent to either`, 'give every server of the backend its own cookie value')
     }
   }
+}
+
+/**
+ * In direct mode lbctl runs HAProxy itself with -p /run/haproxy.pid and signals that pid to reload and stop: the
+ * pidfile is lbctl's. Under systemd it is the operator's, and lbctl hands it to haproxy.service. `auto` decides per
+ * host at deploy time, so it cannot promise either.
+ */
+function pidfile(r: Report, h: RawHaproxy): void {
+  if (h.global?.pidfile === undefined) return
+  const manager = r.raw.deploy?.service_manager ?? 'auto'
+  if (manager === 'systemd') return
+  r.error(
+    ['haproxy', 'global', 'pidfile'],
+    manager === 'direct'
+      ? `is lbctl's in direct mode: it starts HAProxy with -p /run/haproxy.pid and signals that pid to reload and stop it`
+      : `is only yours under systemd, and deploy.service_manager is auto: on a host without systemd lbctl runs HAProxy itself, with its own -p /run/haproxy.pid`,
+    manager === 'direct' ? 'remove pidfile' : 'set deploy.service_manager: systemd, or remove pidfile',
+  )
 }

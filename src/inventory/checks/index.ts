@@ -9,6 +9,7 @@ import {lvsChecks} from './lvs.js'
 import {notificationChecks} from './notifications.js'
 import {Report} from './report.js'
 import {scriptChecks} from './scripts.js'
+import {advertSourceChecks} from './sources.js'
 import {vrrpChecks} from './vrrp.js'
 
 export {pruneInvalid} from './prune.js'
@@ -20,7 +21,7 @@ export {pruneInvalid} from './prune.js'
  */
 export function runClusterChecks(cluster: Cluster, raw: RawInventory, source: Source): {errors: Problem[]; warnings: Problem[]} {
   const r = new Report(cluster, raw, source)
-  for (const check of [vrrpChecks, scriptChecks, addressChecks, lvsChecks, haproxyChecks, notificationChecks, certChecks]) check(r)
+  for (const check of [vrrpChecks, scriptChecks, addressChecks, advertSourceChecks, lvsChecks, haproxyChecks, notificationChecks, certChecks]) check(r)
   return {errors: unique(r.errors), warnings: unique(r.warnings)}
 }
 

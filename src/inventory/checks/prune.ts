@@ -7,7 +7,7 @@ import type {Path, Problem} from '../problems.js'
  * defaults would change priorities, memberships, inherited settings or modes, and the checks would then report
  * problems the operator does not have. Schema errors anywhere else stop at the schema step, as before.
  */
-const NAMED = new Set(['real_servers', 'clients', 'vrrp_scripts', 'virtual_servers'])
+const NAMED = new Set(['real_servers', 'clients', 'vrrp_scripts', 'virtual_servers', 'vrrp_sync_groups'])
 const HAPROXY_NAMED = new Set(['frontends', 'backends', 'listens'])
 const HAPROXY_SECTIONS = new Set(['global', 'stats'])
 const SECTIONS = new Set(['description', 'keepalived', 'deploy'])

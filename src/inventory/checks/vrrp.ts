@@ -105,6 +105,11 @@ function syncGroups(r: Report): void {
       )
     }
   }
+  // Settings of a group no instance joins would never reach keepalived.
+  for (const g of r.cluster.syncGroups.filter((x) => !groups.has(x.name))) {
+    const used = [...groups.keys()]
+    r.error(g.origin, `no instance has sync_group: ${g.name}, so keepalived would never see these settings`, used.length ? `use one of the groups the instances join (${used.join(', ')}), or add sync_group: ${g.name} to the instances that move together` : `add sync_group: ${g.name} to the instances that move together, or remove it`, {key: true})
+  }
 }
 
 /** Where the intended master was named, mirroring the order resolve.ts uses (master, role, explicit state). */

@@ -124,3 +124,10 @@ export function logLineError(line: string): GrammarError | undefined {
   for (const l of [level, min]) if (l !== undefined && !LEVELS.includes(l)) return {message: `has "${l}", which is not a syslog level`, hint: `use one of ${LEVELS.join(', ')}`}
   return undefined
 }
+
+/** A proxy's `log`: `global` (inherit the global section's targets) or a target of its own. */
+export function defaultsLogLineError(line: string): GrammarError | undefined {
+  if (line.trim() === 'global') return undefined
+  const e = logLineError(line)
+  return e && {...e, hint: `${e.hint}; or global, for the global section's targets`}
+}

@@ -1,5 +1,5 @@
 import {z} from 'zod'
-import {globalLineError, logLineError} from '../grammar/haproxy-global.js'
+import {defaultsLogLineError, globalLineError, logLineError} from '../grammar/haproxy-global.js'
 import {optionError} from '../grammar/haproxy-options.js'
 import {aclError, conditionError, httpRequestError} from '../grammar/haproxy-rules.js'
 import {grammar, keywordLines} from '../grammar/types.js'
@@ -53,6 +53,10 @@ export const serverRef = z.union([
   z.strictObject({
     name: name.describe('A real server.'),
     port: port.optional().describe('Default: the real server\'s port.'),
+    inter: duration.optional().describe('This server\'s own check interval (HAProxy `inter`), e.g. for a slower backend; default: the backend\'s check.inter.'),
+    rise: z.number().int().min(1).max(100).optional().describe('This server\'s own count of passed checks before it is up; default: the backend\'s check.rise.'),
+    fall: z.number().int().min(1).max(100).optional().describe('This server\'s own count of failed checks before it is down; default: the backend\'s check.fall.'),
+    check_port: port.optional().describe('Port the health check connects to (HAProxy `port`), when the server answers checks on another port than its traffic.'),
     weight: z.number().int().min(0, {message: 'must be from 0 to 256 (HAProxy server weight)'}).max(256, {message: 'must be from 0 to 256 (HAProxy server weight)'}).optional(),
     cookie: z.string().regex(/^[A-Za-z0-9_.-]+$/, {message: 'is not a cookie value (letters, digits, "_", "." or "-"; write it like web1)'}).optional().describe('Cookie value for insert stickiness (default: the server name).'),
     backup: z.boolean().optional(),
@@ -64,9 +68,10 @@ export const serverRef = z.union([
 
 const check = z.strictObject({
   inter: duration.optional().describe('Default 2s.'),
-  rise: z.number().int().min(1).max(100).optional().describe('Default 2.'),
-  fall: z.number().int().min(1).max(100).optional().describe('Default 3.'),
-})
+  rise: z.number().int().min(1).max(100).optional().describe('Passed checks before a server is up. Default 2.'),
+  fall: z.number().int().min(1).max(100).optional().describe('Failed checks before a server is down. Default 3.'),
+  port: port.optional().describe('Port every server\'s health check connects to (HAProxy `port`); default: each server\'s own port.'),
+}).describe('Health-check timing of every server of the backend (`default-server`); a server entry may set its own.')
 
 const httpchk = z.strictObject({
   method: z.enum(['GET', 'HEAD', 'OPTIONS']).optional().describe('Default GET.'),
@@ -133,7 +138,10 @@ export const haproxy = z
     global: z
       .strictObject({
         maxconn: z.number().int().min(1).max(10_000_000).optional().describe('Default 4000.'),
-        log: grammar(logLineError).optional().describe('TARGET FACILITY [LEVEL [MINLEVEL]]. Default "/dev/log local0 info".'),
+        log: z.union([grammar(logLineError), z.array(grammar(logLineError)).min(1)]).optional()
+          .describe('TARGET FACILITY [LEVEL [MINLEVEL]], or a list of them (seed 002 logs info to local0 and warnings to local1). Default "/dev/log local0 info".'),
+        pidfile: absPath.optional()
+          .describe('Where HAProxy writes its pid, with deploy.service_manager: systemd (lbctl sets haproxy.service\'s -p to it). In direct mode the pidfile is lbctl\'s own, /run/haproxy.pid.'),
         nbthread: z.number().int().min(1).max(64).optional(),
         user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, {message: 'is not a user name'}).optional(),
         group: z.string().regex(/^[a-z_][a-z0-9_-]*$/, {message: 'is not a group name (write it like haproxy)'}).optional(),
@@ -145,6 +153,8 @@ export const haproxy = z
         mode: z.enum(['http', 'tcp']).optional().describe('Default http.'),
         retries: z.number().int().min(0).max(100).optional().describe('Default 3.'),
         maxconn: z.number().int().min(1).optional(),
+        log: z.union([grammar(defaultsLogLineError), z.array(grammar(defaultsLogLineError)).min(1)]).optional()
+          .describe('Where every proxy logs: "global" (the global section\'s targets), TARGET FACILITY [LEVEL [MINLEVEL]] (seed 004: 127.0.0.1 local3), or a list of them. Default "global".'),
         timeouts: timeouts.optional(),
         options: z.array(option).optional().describe('Default: httplog, dontlognull, http-server-close, redispatch.'),
       })

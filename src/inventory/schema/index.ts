@@ -1,7 +1,7 @@
 import {z} from 'zod'
 import {absPath, email, hostAddress, ifname, ipv4, name, port, sshSettings, tuning, vars} from './common.js'
 import {haproxy} from './haproxy.js'
-import {keepalivedGlobals, priority, virtualService, vrrpInstance, vrrpScript, vrrpState} from './keepalived.js'
+import {keepalivedGlobals, mcastSrcIp, priority, virtualService, vrrpInstance, vrrpScript, vrrpState, vrrpSyncGroup} from './keepalived.js'
 
 export const arpScope = z.enum(['lo', 'all', 'interface'])
 
@@ -27,6 +27,7 @@ export const director = z
     priority: priority.optional().describe('VRRP priority for every instance (override per instance).'),
     role: z.enum(['master', 'backup']).optional().describe('Intended role in every instance (default: highest priority is master).'),
     state: vrrpState.optional().describe('Raw keepalived initial state for every instance (prefer role).'),
+    mcast_src_ip: mcastSrcIp.optional(),
     ...hostVarFields,
   })
   .describe('A director: runs keepalived (and HAProxy, or LVS).')
@@ -88,6 +89,7 @@ export const inventory = z
     keepalived: keepalivedGlobals.optional(),
     vrrp_scripts: z.record(name, vrrpScript).optional(),
     vrrp_instances: z.record(name, vrrpInstance).refine((d) => Object.keys(d).length > 0, {message: 'needs at least one VRRP instance'}).meta({minProperties: 1}),
+    vrrp_sync_groups: z.record(name, vrrpSyncGroup).optional().describe('Notify scripts and smtp_alert of the sync groups that instances join with sync_group.'),
     virtual_servers: z.record(name, virtualService).optional().describe('LVS virtual services (keepalived virtual_server blocks).'),
     haproxy: haproxy.optional(),
     notifications: notifications.optional(),

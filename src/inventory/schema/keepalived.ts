@@ -46,6 +46,18 @@ export const notifyScripts = z
   })
   .describe('Your own notify scripts; lbctl\'s mail-on-transition script is enabled with notifications.script.')
 
+/** Per director, since each director sends from its own address. */
+export const mcastSrcIp = ipv4.describe(
+  'Source address of this director\'s adverts (keepalived `mcast_src_ip`; with unicast, its unicast_src_ip and what the peers expect), e.g. its address on a dedicated VRRP link. Default: the interface\'s primary address (with unicast, the director\'s address).',
+)
+
+export const vrrpSyncGroup = z
+  .strictObject({
+    notify: notifyScripts.optional().describe('Scripts keepalived runs when the whole group changes state (with GROUP, its name and the state for `any`).'),
+    smtp_alert: z.boolean().optional().describe('keepalived\'s own mail when the group changes state (needs notifications.email).'),
+  })
+  .describe('Settings of a vrrp_sync_group; its members are the instances with sync_group: NAME.')
+
 export const vrrpInstance = z
   .strictObject({
     // RFC 5798 §5.2.3: VRID 1-255; keepalived 2.2.7 refuses 0 ("VRID '0' not valid - must be between 1 & 255").
@@ -70,6 +82,8 @@ export const vrrpInstance = z
     garp_master_delay: z.number().int().min(0).max(255).optional(),
     unicast: z.boolean().optional().describe('Send adverts unicast to the other directors\' addresses (clouds without multicast).'),
     use_vmac: z.boolean().optional(),
+    dont_track_primary: z.boolean().optional()
+      .describe('Ignore faults of the interface VRRP runs on (keepalived `dont_track_primary`): the instance does not go to FAULT when that link goes down.'),
     smtp_alert: z.boolean().optional(),
     sync_group: name.optional().describe('vrrp_sync_group to put this instance in (instances of a group fail over together).'),
     virtual_routes: z.array(virtualRoute).optional(),
@@ -82,10 +96,11 @@ export const vrrpInstance = z
           priority: priority.optional(),
           state: vrrpState.optional().describe('Initial state; default MASTER for the intended master, BACKUP otherwise.'),
           interface: ifname.optional(),
+          mcast_src_ip: mcastSrcIp.optional(),
         }),
       )
       .optional()
-      .describe('Which directors run this instance (default: all), with per-instance priority/state/interface.'),
+      .describe('Which directors run this instance (default: all), with per-instance priority/state/interface/mcast_src_ip.'),
   })
   .describe('A VRRP instance: one virtual router holding a set of VIPs.')
 
@@ -129,7 +144,7 @@ export const healthCheck = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.enum(['HTTP_GET', 'SSL_GET']),
     path: z.string().regex(/^\/[^\s"]*$/, {message: 'must be a URL path like /health'}).optional().describe('Default /.'),
-    status_code: z.number().int().min(100).max(599).optional().describe('Default 200.'),
+    status_code: z.number().int().min(100).max(599).optional().describe('Default: any 2xx (keepalived\'s 200-299), so a 204 health endpoint is up.'),
     digest: z.string().regex(/^[0-9a-f]{32}$/, {message: 'must be an MD5 hex digest (32 lowercase hex characters)'}).optional(),
     virtualhost: z.string().regex(/^[A-Za-z0-9.-]+$/, {message: 'is not a host name (write it like www.example.com)'}).optional(),
     ...checkCommon,

@@ -33,8 +33,8 @@ interface SectionView {
 
 export interface HaproxyView {
   header: string
-  global: {log: string; maxconn: number; user: string; group: string; chroot: string; statsSocket: string; nbthread: number | null; extra: string[]}
-  defaults: {mode: Mode; options: string[]; retries: number; maxconn: number | null; timeouts: string[]}
+  global: {logs: string[]; maxconn: number; user: string; group: string; chroot: string; statsSocket: string; nbthread: number | null; pidfile: string | null; extra: string[]}
+  defaults: {mode: Mode; logs: string[]; options: string[]; retries: number; maxconn: number | null; timeouts: string[]}
   sections: SectionView[]
   stats: {bind: string; uri: string; realm: string; refresh: string; auth: string | null; admin: boolean; adminWithoutAuth: boolean} | null
 }
@@ -88,7 +88,7 @@ export function haproxyView(cluster: Cluster): HaproxyView {
   return {
     header: managedHeader(cluster),
     global: {
-      log: g.log ?? '/dev/log local0 info',
+      logs: [g.log ?? '/dev/log local0 info'].flat(),
       maxconn: g.maxconn ?? 4000,
       user: g.user ?? 'haproxy',
       group: g.group ?? 'haproxy',
@@ -96,10 +96,12 @@ export function haproxyView(cluster: Cluster): HaproxyView {
       // expose-fd listeners: a reload hands the listening sockets to the new workers instead of re-binding them.
       statsSocket: `${DIRECT.haproxyStatsSock} mode 660 level admin expose-fd listeners`,
       nbthread: g.nbthread ?? null,
+      pidfile: g.pidfile ?? null,
       extra: g.extra ?? [],
     },
     defaults: {
       mode: defaultsMode,
+      logs: [d.log ?? 'global'].flat(),
       options: defaultsOptions,
       retries: d.retries ?? 3,
       maxconn: d.maxconn ?? null,
@@ -162,7 +164,7 @@ function section(ctx: Ctx, kind: Section, name: string, raw: Frontend | Backend 
     options,
     acls: fe ? Object.entries(fe.acls ?? {}).map(([n, c]) => `${n} ${c}`) : [],
     httpchk: be?.httpchk ? httpchk(be.httpchk) : null,
-    defaultServer: be ? `inter ${be.check?.inter ?? CHECK.inter} rise ${be.check?.rise ?? CHECK.rise} fall ${be.check?.fall ?? CHECK.fall}` : null,
+    defaultServer: be ? [`inter ${be.check?.inter ?? CHECK.inter} rise ${be.check?.rise ?? CHECK.rise} fall ${be.check?.fall ?? CHECK.fall}`, be.check?.port && `port ${be.check.port}`].filter(Boolean).join(' ') : null,
     httpRequests,
     useBackends: (fr?.use_backends ?? []).map((u) => `${u.backend} if ${u.if}`),
     defaultBackend: fr?.default_backend ?? null,
@@ -200,6 +202,11 @@ function serverLine(s: HaproxyServer, cookie: boolean): string {
     `${s.name} ${s.address}:${s.port}`,
     `weight ${s.weight}`,
     s.check && 'check',
+    // HAProxy takes a server's own timing over default-server's (seed 000: `check inter 3s rise 1 fall 2`).
+    s.inter !== undefined && `inter ${s.inter}`,
+    s.rise !== undefined && `rise ${s.rise}`,
+    s.fall !== undefined && `fall ${s.fall}`,
+    s.checkPort !== undefined && `port ${s.checkPort}`,
     cookie && `cookie ${s.cookie ?? s.name}`,
     s.backup && 'backup',
     s.maxconn !== undefined && `maxconn ${s.maxconn}`,

@@ -25,6 +25,7 @@ interface InstanceView {
   version3: boolean
   auth: {type: string; pass: string} | null
   unicast: {src: string; peers: string[]} | null
+  mcastSrcIp: string | null
   vips: string[]
   routes: string[]
   trackScripts: string[]
@@ -33,13 +34,14 @@ interface InstanceView {
   preemptDelay: number | null
   garpMasterDelay: number | null
   useVmac: boolean
+  dontTrackPrimary: boolean
   smtpAlert: boolean
   notify: string[]
 }
 
 interface CheckView {
   type: string
-  url: {path: string; digest: string | null; statusCode: number | null} | null
+  url: {path: string; digest: string | null; statusCode: number | string | null} | null
   params: string[]
 }
 
@@ -65,7 +67,7 @@ export interface KeepalivedView {
     extra: string[]
   }
   scripts: ScriptView[]
-  syncGroups: {name: string; instances: string[]}[]
+  syncGroups: {name: string; instances: string[]; smtpAlert: boolean; notify: string[]}[]
   instances: InstanceView[]
   virtualServers: VirtualServerView[]
 }
@@ -95,7 +97,7 @@ export function keepalivedView(cluster: Cluster, director: Director): Keepalived
       extra: k.extraGlobalDefs,
     },
     scripts: scriptsOf(cluster, director).map(scriptView),
-    syncGroups: syncGroups(instances),
+    syncGroups: syncGroups(cluster, instances),
     instances: instances.map((i) => instanceView(cluster, director, i)),
     virtualServers: servicesOf(cluster, director).map(virtualServerView),
   }
@@ -114,22 +116,30 @@ function scriptView(s: VrrpScript): ScriptView {
   }
 }
 
-function syncGroups(instances: VrrpInstance[]): {name: string; instances: string[]}[] {
+function syncGroups(cluster: Cluster, instances: VrrpInstance[]): KeepalivedView['syncGroups'] {
   const groups = new Map<string, string[]>()
   for (const i of instances) if (i.syncGroup) groups.set(i.syncGroup, [...(groups.get(i.syncGroup) ?? []), i.name])
-  return [...groups].map(([name, members]) => ({name, instances: members}))
+  return [...groups].map(([name, members]) => {
+    const own = cluster.syncGroups.find((g) => g.name === name)
+    const field = `vrrp_sync_groups.${name}.notify`
+    const notify = notifyLines(own?.notify ?? {}, field)
+    if (own?.notify.any) notify.push(`notify ${keepalivedString(own.notify.any, `${field}.any`)}`)
+    return {name, instances: members, smtpAlert: own?.smtpAlert ?? false, notify}
+  })
+}
+
+/** notify_master … notify_stop lines of an instance or a sync group, each command quoted as one keepalived string. */
+function notifyLines(notify: VrrpInstance['notify'], field: string): string[] {
+  return (['master', 'backup', 'fault', 'stop'] as const).filter((k) => notify[k]).map((k) => `notify_${k} ${keepalivedString(notify[k]!, `${field}.${k}`)}`)
 }
 
 function instanceView(cluster: Cluster, director: Director, inst: VrrpInstance): InstanceView {
   const me = inst.members.find((m) => m.director === director.name)!
-  const peers = inst.members
-    .filter((m) => m.director !== director.name)
-    .map((m) => cluster.directors.find((d) => d.name === m.director)!.address)
-  const notify: string[] = []
-  for (const kind of ['master', 'backup', 'fault', 'stop'] as const) {
-    const path = inst.notify[kind]
-    if (path) notify.push(`notify_${kind} ${keepalivedString(path, `vrrp_instances.${inst.name}.notify.${kind}`)}`)
-  }
+  // keepalived's mcast_src_ip and unicast_src_ip are one setting: with unicast, a director's source is also what its
+  // peers must list, or they drop its adverts.
+  const source = (m: VrrpInstance['members'][number]) => m.mcastSrcIp ?? cluster.directors.find((d) => d.name === m.director)!.address
+  const peers = inst.members.filter((m) => m.director !== director.name).map(source)
+  const notify = notifyLines(inst.notify, `vrrp_instances.${inst.name}.notify`)
   // keepalived takes one `notify` per instance. With lbctl's script installed, that script calls the instance's
   // own `any` script itself (see notify.sh), so neither is lost.
   if (cluster.notifications.script) notify.push(`notify ${keepalivedString(PATHS.notifyScript, 'notify script')}`)
@@ -143,7 +153,8 @@ function instanceView(cluster: Cluster, director: Director, inst: VrrpInstance):
     advertInt: inst.advertInt,
     version3: inst.version === 3,
     auth: inst.authType ? {type: inst.authType, pass: keepalivedString(inst.authPass ?? '', `vrrp_instances.${inst.name}.auth_pass`)} : null,
-    unicast: inst.unicast ? {src: director.address, peers} : null,
+    unicast: inst.unicast ? {src: source(me), peers} : null,
+    mcastSrcIp: !inst.unicast ? (me.mcastSrcIp ?? null) : null,
     vips: inst.vips.map((v) => [v.cidr, v.dev && `dev ${v.dev}`, v.label && `label ${v.label}`].filter(Boolean).join(' ')),
     // keepalived will not track a route without an interface ("no interface specified", a warning): default to the
     // one this instance runs on, where the VIPs (and usually the gateway) are.
@@ -156,6 +167,7 @@ function instanceView(cluster: Cluster, director: Director, inst: VrrpInstance):
     preemptDelay: inst.preemptDelay ?? null,
     garpMasterDelay: inst.garpMasterDelay ?? null,
     useVmac: inst.useVmac,
+    dontTrackPrimary: inst.dontTrackPrimary,
     smtpAlert: inst.smtpAlert || cluster.notifications.smtpAlert,
     notify,
   }
@@ -203,8 +215,9 @@ function checkView(vs: VirtualService): CheckView {
     `delay_before_retry ${hc.delay_before_retry ?? CHECK_DEFAULTS.delay_before_retry}`,
   ].filter((p): p is string => typeof p === 'string')
   if (hc.type === 'TCP_CHECK') return {type: hc.type, url: null, params}
-  // A digest alone is a complete expectation; a status code is added only when written (or when there is no digest).
-  const statusCode = hc.status_code ?? (hc.digest ? null : 200)
+  // A digest alone is a complete expectation. Without one, keepalived's own default is written out: any 2xx, so a
+  // 204 health endpoint counts as up (lbctl once wrote 200 here, which marked such servers down).
+  const statusCode = hc.status_code ?? (hc.digest ? null : '200-299')
   // Quoted: unquoted, keepalived would cut the path at "#" or "!" and check another URL than the one written.
   const path = keepalivedString(hc.path ?? '/', `virtual_servers.${vs.name}.health_check.path`)
   return {type: hc.type, url: {path, digest: hc.digest ?? null, statusCode}, params}
