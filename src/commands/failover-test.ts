@@ -33,6 +33,10 @@ Exit codes: 0 every scenario passed, 1 one failed, 2 invalid inventory/scenarios
     interval: Flags.integer({default: 20, min: 5, description: 'Milliseconds between probes (each opens a new connection to every VIP service)'}),
     path: Flags.string({default: '/', description: 'HTTP path the probes ask for: on a busy or production cluster, a cheap page such as /health'}),
     timeout: Flags.integer({default: 800, min: 50, description: 'Probe timeout in ms (below the 1 s SYN retransmission, so a lost SYN counts as a failure)'}),
+    established: Flags.integer({default: 0, min: 0, max: 1000, description: 'Keep N long downloads open through each fault and count those still moving data after the VIP moved (see --stream-path)'}),
+    'stream-path': Flags.string({default: '/stream', description: 'A long, slow download for --established (the lab serves /stream: 8 MiB at 32 KiB/s)'}),
+    sticky: Flags.integer({default: 0, min: 0, max: 1000, description: 'Ask as M sticky clients before and after each fault and count those kept on their server: cookie jars from the controller, or the --from client\'s source addresses'}),
+    'sticky-path': Flags.string({default: '/echo', description: 'A page naming the server that answered (`server=NAME` first, or the sticky cookie), for --sticky'}),
     'check-interval': Flags.integer({default: 50, min: 10, description: 'Milliseconds between checks of keepalived\'s and HAProxy\'s pids on each director (shell builtins: no process started)'}),
     'sample-interval': Flags.integer({hidden: true, min: 10, description: 'Old name of --check-interval'}),
     tolerance: Flags.integer({default: 10, min: 0, max: 1000, description: 'Percent a measured outage may exceed its bound'}),
@@ -66,7 +70,9 @@ Exit codes: 0 every scenario passed, 1 one failed, 2 invalid inventory/scenarios
       return
     }
     if (flags.report && !/\.(html?|svg)$/i.test(flags.report)) this.error('--report: give a file ending in .html or .svg', {exit: 2})
-    if (!/^\/[\x21-\x7e]*$/.test(flags.path)) this.error(`--path: give a URL path starting with "/" and without spaces (got ${JSON.stringify(flags.path)})`, {exit: 2})
+    for (const [flag, v] of [['path', flags.path], ['stream-path', flags['stream-path']], ['sticky-path', flags['sticky-path']]] as const) {
+      if (!/^\/[\x21-\x7e]*$/.test(v)) this.error(`--${flag}: give a URL path starting with "/" and without spaces (got ${JSON.stringify(v)})`, {exit: 2})
+    }
 
     const guard = isLabInventory(resolveInventoryPath(args.inventory))
     if (!guard.lab && !flags.yes) await this.confirm(cluster.name, cluster.directors.map((d) => d.name), scenarios)
@@ -93,6 +99,10 @@ Exit codes: 0 every scenario passed, 1 one failed, 2 invalid inventory/scenarios
         probeIntervalMs: flags.interval,
         probeTimeoutMs: flags.timeout,
         path: flags.path,
+        established: flags.established,
+        streamPath: flags['stream-path'],
+        sticky: flags.sticky,
+        stickyPath: flags['sticky-path'],
         checkIntervalMs: flags['sample-interval'] ?? flags['check-interval'],
         tolerance: flags.tolerance / 100,
         force: flags.force,

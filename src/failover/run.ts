@@ -35,6 +35,12 @@ export interface FailoverOptions {
   tolerance?: number
   /** The baseline window before each fault, in ms (default 1000). */
   baselineMs?: number
+  /** Long downloads kept open through each fault (0: none), on this path. */
+  established?: number
+  streamPath?: string
+  /** Sticky clients asked before and after each fault (0: none), for this path. */
+  sticky?: number
+  stickyPath?: string
   force?: boolean
   /** Take over a deploy lock left by a run that is gone. */
   breakLock?: boolean
@@ -176,6 +182,8 @@ export async function runFailoverTest(o: FailoverOptions): Promise<FailoverRepor
         signal,
         log,
         tracker,
+        targets,
+        keep: {established: o.established ?? 0, streamPath: o.streamPath ?? '/stream', sticky: o.sticky ?? 0, stickyPath: o.stickyPath ?? '/echo', ...(from ? {from} : {})},
         probeIntervalMs: settings.probeIntervalMs,
         probeTimeoutMs: settings.probeTimeoutMs,
         probeTargets: targets.length,

@@ -17,7 +17,9 @@ import {expectations, type Scenario} from './scenarios.js'
 import {renderedFiles, runSteps, type StepContext, type StepRun} from './steps.js'
 import {faultTarget} from './targets.js'
 import type {VipTracker} from './tracker.js'
-import type {Baseline, Bound, ScenarioResult} from './types.js'
+import type {Baseline, Bound, ProbeTarget, ScenarioResult} from './types.js'
+import {openEstablished} from './established.js'
+import {cookieClients, sourceClients} from './sticky.js'
 import {ratioOf, verdict} from './verdict.js'
 
 export interface ScenarioContext {
@@ -27,6 +29,10 @@ export interface ScenarioContext {
   facts: Map<string, HostFacts>
   clock: RunClock
   tracker: VipTracker
+  /** The VIP services probed (established connections and sticky clients use the first HTTP one). */
+  targets: ProbeTarget[]
+  /** --established N / --sticky M: what clients keep through each fault. */
+  keep?: {established: number; streamPath: string; sticky: number; stickyPath: string; from?: Transport}
   newProber: () => Prober
   probeIntervalMs: number
   probeTimeoutMs: number
@@ -187,11 +193,14 @@ export async function runScenario(sc: Scenario, ctx: ScenarioContext): Promise<S
     await prober.start()
     result.baseline = await gate(ctx, prober, probingSince)
     if (result.baseline.ok && !ctx.signal.aborted) {
+      const kept = await startKeeping(ctx)
       faultTried = true
       fault = await runSteps('fault', sc.fault, {...stepCtx, stopOnFailure: true})
       result.times.fault = fault.lastSent
       // Watched from when the fault step came back: on a slow host it can act seconds after it was sent.
       await observe(sc, ctx, bound, holder, result.times.fault ?? clock.now(), clock.now())
+      // Judged before the restore, which may move the VIP back and cost the connections again.
+      Object.assign(result, await kept.judge(movedAt(tracker.events(), vip, holder, result.times.fault ?? 0)?.at))
     }
   } catch (e) {
     error = (e as Error).message
@@ -287,6 +296,22 @@ export async function runScenario(sc: Scenario, ctx: ScenarioContext): Promise<S
   if (ctx.signal.aborted) result.reasons = result.reasons.filter((r) => /^interrupted|^split brain|did not get back/.test(r))
   result.status = error || ctx.signal.aborted ? 'error' : result.reasons.length ? 'fail' : 'pass'
   return result
+}
+
+/** What clients keep through the fault (--established, --sticky): started after the baseline, judged after the move. */
+async function startKeeping(ctx: ScenarioContext): Promise<{judge: (movedAt?: number) => Promise<Pick<ScenarioResult, 'established' | 'sticky'>>}> {
+  const k = ctx.keep
+  const target = ctx.targets.find((t) => t.kind === 'http')
+  if (!k || !target || (k.established === 0 && k.sticky === 0)) return {judge: async () => ({})}
+  const streams = k.established > 0 ? openEstablished(target, k.established, k.streamPath, ctx.clock.now) : undefined
+  const sticky = k.sticky > 0 ? await (k.from ? sourceClients(k.from, target, k.sticky, k.stickyPath) : cookieClients(target, k.sticky, k.stickyPath)) : undefined
+  return {
+    async judge(movedAt) {
+      // Long enough after the move for data to flow again on the new path, or plainly not to.
+      if (streams) await sleep(2000, ctx.signal)
+      return {...(streams ? {established: streams.finish(ctx.clock.now(), movedAt)} : {}), ...(sticky ? {sticky: await sticky.after()} : {})}
+    },
+  }
 }
 
 /**

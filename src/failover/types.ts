@@ -41,6 +41,28 @@ export interface VipEvent {
   up?: boolean
 }
 
+/** Established connections through the fault (established.ts). */
+export interface EstablishedMeasure {
+  path: string
+  total: number
+  /** Still moving data after the VIP moved. */
+  kept: number
+  reset: number
+  stalled: number
+  ended: number
+  notStarted: number
+}
+
+/** Sticky clients through the fault (sticky.ts): each identity's server before and after. */
+export interface StickyMeasure {
+  /** cookie: one source, a cookie jar each; source: a source address each (on the --from client). */
+  by: 'cookie' | 'source'
+  total: number
+  /** Still sent to the server they had before the fault. */
+  kept: number
+  clients: {id: string; before?: string; after?: string}[]
+}
+
 /** What the instruments cost a host over a scenario (see tracker-script.ts). */
 export interface InstrumentLoad {
   /** Processes the tracker itself started (its monitor and snapshot, once per run). */
@@ -147,6 +169,8 @@ export interface ScenarioResult {
   events: VipEvent[]
   /** Per host: what the instruments cost it. */
   instruments: Record<string, InstrumentLoad>
+  established?: EstablishedMeasure
+  sticky?: StickyMeasure
 }
 
 export interface FailoverReport {

@@ -1,6 +1,6 @@
 import {spawn} from 'node:child_process'
 import {closeSync, openSync} from 'node:fs'
-import {access, chmod, cp, mkdir, readFile, writeFile} from 'node:fs/promises'
+import {access, chmod, cp, mkdir, readFile, truncate, writeFile} from 'node:fs/promises'
 import {connect} from 'node:net'
 import {join} from 'node:path'
 import type {LabHostPlan, LabPlan} from './plan.js'
@@ -77,6 +77,11 @@ export async function prepareHost(plan: LabPlan, h: LabHostPlan): Promise<void> 
     await writeFile(httpdConfigPath(h), httpdConfig(plan, h))
     // Remove it to make HAProxy's httpchk fail this server.
     if (!(await exists(join(wwwDir(h), 'health')))) await writeFile(join(wwwDir(h), 'health'), 'ok\n')
+    // 8 MiB at 32 KiB/s: four minutes of a connection that keeps moving data.
+    if (!(await exists(join(wwwDir(h), 'stream')))) {
+      await writeFile(join(wwwDir(h), 'stream'), '')
+      await truncate(join(wwwDir(h), 'stream'), 8 << 20) // sparse: no disk used
+    }
   }
 }
 
@@ -148,6 +153,8 @@ export function httpdConfig(plan: LabPlan, h: LabHostPlan): string {
     'mimetype.assign = ("" => "text/plain")',
     `alias.url = ("/echo" => ${s(echoScriptPath(h))})`,
     'cgi.assign = (".cgi" => "")',
+    // A long download at a trickle: failover tests keep connections busy through a fault with it (--established).
+    '$HTTP["url"] =~ "^/stream" { connection.kbytes-per-second = 32 }',
     '',
   ].join('\n')
 }
@@ -161,6 +168,7 @@ export function initScript(plan: LabPlan, h: LabHostPlan): string {
     'ip link set lo up',
     // replace, not add: a re-run of the same host must not fail on an address it already has.
     cmd`ip addr replace ${`${h.address}/${plan.prefix}`} dev eth0`,
+    ...(h.aliases ?? []).map((a) => cmd`ip addr replace ${`${a}/${plan.prefix}`} dev eth0`),
     'ip link set eth0 up',
   )
   // Daemonizes after binding, so the port is open once this returns; its parent becomes tini, which reaps it.

@@ -15,6 +15,8 @@ export const DEFAULT_REAL_SERVERS = 3
 // .11–.19 directors, .21–.99 then .110–.254 real servers; .100–.109 are kept for VIPs (.100 = VI_1, .101 a second
 // instance). All of them sit in the first 256 addresses, so any prefix from /16 to /24 works.
 const CLIENT_OFFSET = 5
+// More source addresses on the client (.6–.10): five more "clients" for source-based stickiness tests.
+const CLIENT_ALIAS_OFFSETS = range(6, 10)
 const DIRECTOR_OFFSETS = range(11, 19)
 const REAL_SERVER_OFFSETS = [...range(21, 99), ...range(110, 254)]
 export const VIP_OFFSETS = [100, 101]
@@ -51,6 +53,8 @@ export interface LabHostPlan {
   bridge: string
   /** Set for directors of the LVS topologies: the host is a VM, not a namespace (netns and veth are unused). */
   vm?: LabVmPlan
+  /** The client's further addresses on eth0, for tests that need several client sources. */
+  aliases?: string[]
 }
 
 export interface LabPlan {
@@ -210,7 +214,7 @@ export function makePlan(o: PlanOptions): LabPlan {
     ...(priority === undefined ? {} : {priority}),
     bridge: role === 'real_server' && insideNet !== undefined ? insideBridgeName(o.name) : bridge,
   })
-  const hosts: LabHostPlan[] = [host('client', 'client', CLIENT_OFFSET)]
+  const hosts: LabHostPlan[] = [{...host('client', 'client', CLIENT_OFFSET), aliases: CLIENT_ALIAS_OFFSETS.map(at)}]
   for (let i = 0; i < o.directors; i++) {
     const d = host(`lb${i + 1}`, 'director', DIRECTOR_OFFSETS[i], 101 - i)
     if (topology !== 'namespaces') {

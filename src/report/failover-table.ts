@@ -31,12 +31,20 @@ export function failoverTable(report: FailoverReport): string {
   const lines: string[] = []
   if (report.unreachable) return `unreachable, nothing was done:\n${report.unreachable}`
   if (report.refused) return `refused: ${report.refused}`
-  lines.push(table([['SCENARIO', 'TARGET', 'VIP MOVED', 'OUTAGE', 'BOUND', 'RATIO', 'FAILED', 'SPLIT BRAIN', 'RESTORED', 'RESULT'], ...report.scenarios.map(row)]))
+  const keeps = report.scenarios.some((s) => s.established || s.sticky)
+  const kept = (s: ScenarioResult) => [
+    s.established ? `${s.established.kept}/${s.established.total}` : '—',
+    s.sticky ? `${s.sticky.kept}/${s.sticky.total}` : '—',
+  ]
+  const head = ['SCENARIO', 'TARGET', 'VIP MOVED', 'OUTAGE', 'BOUND', 'RATIO', 'FAILED', 'SPLIT BRAIN', 'RESTORED', 'RESULT']
+  lines.push(table(keeps ? [[...head.slice(0, -1), 'CONN KEPT', 'STICKY KEPT', 'RESULT'], ...report.scenarios.map((s) => [...row(s).slice(0, -1), ...kept(s), row(s).at(-1)!])] : [head, ...report.scenarios.map(row)]))
   lines.push('')
   for (const s of report.scenarios) {
     const prefix = {pass: '', fail: 'FAIL: ', inconclusive: 'INCONCLUSIVE: ', error: 'ERROR: ', skipped: 'skipped: ', not_run: ''}[s.status]
     for (const r of s.reasons) lines.push(`${s.name}: ${prefix}${r}`)
     for (const n of s.notes) lines.push(`${s.name}: note: ${n}`)
+    if (s.established) lines.push(`${s.name}: established connections (GET ${s.established.path}): ${keptLine(s.established)}`)
+    if (s.sticky) lines.push(`${s.name}: sticky clients (by ${s.sticky.by}): ${s.sticky.kept} of ${s.sticky.total} kept their server`)
     if (s.bound && s.measures) lines.push(`${s.name}: bound ${s.bound.formula} = ${s.bound.seconds.toFixed(3)} s`)
   }
   const count = (...st: ScenarioResult['status'][]) => report.scenarios.filter((s) => st.includes(s.status)).length
@@ -50,6 +58,12 @@ export function failoverTable(report: FailoverReport): string {
     `directors: address and link events streamed, daemon pids checked every ${st.checkIntervalMs} ms; processes started per second by lbctl's instruments (all processes on the host): ${instrumentsLine(report.instruments)}`,
   )
   return lines.join('\n')
+}
+
+/** "18 of 20 still moving data after the VIP moved, 2 reset". */
+export function keptLine(e: NonNullable<ScenarioResult['established']>): string {
+  const rest = [['reset', e.reset], ['stalled', e.stalled], ['finished', e.ended], ['never started', e.notStarted]].filter(([, n]) => n).map(([w, n]) => `${n} ${w}`)
+  return `${e.kept} of ${e.total} still moving data after the VIP moved${rest.length ? `, ${rest.join(', ')}` : ''}`
 }
 
 /** "lb1 0.06/s (2.1/s), lb2 …": what watching cost each host. */

@@ -4,7 +4,7 @@
  * run.
  */
 import type {FailoverReport, ScenarioResult} from '../failover/types.js'
-import {instrumentsLine} from './failover-table.js'
+import {instrumentsLine, keptLine} from './failover-table.js'
 
 /** XML 1.0 text or attribute value: the five special characters escaped, characters XML forbids dropped. */
 export function xmlEscape(s: string): string {
@@ -51,6 +51,8 @@ function testcase(report: FailoverReport, s: ScenarioResult): string {
     ...(b ? [`baseline: ${b.ok ? 'ok' : 'FAILED'}, ${b.failed}/${b.probes} probes failed, latency p50 ${b.p50Ms.toFixed(1)} ms p99 ${b.p99Ms.toFixed(1)} ms (limit ${b.limitMs} ms), ${b.tries} window(s)`] : []),
     ...measures(s),
     ...(Object.keys(s.instruments).length ? [`instruments, processes started per second by lbctl (all on the host): ${instrumentsLine(s.instruments)}`] : []),
+    ...(s.established ? [`established connections: ${keptLine(s.established)}`] : []),
+    ...(s.sticky ? [`sticky clients (by ${s.sticky.by}): ${s.sticky.kept} of ${s.sticky.total} kept their server`] : []),
   ]
   if (out.length) body.push(`      <system-out>${xmlEscape(out.join('\n'))}</system-out>`)
   return [head, ...body, '    </testcase>'].join('\n')

@@ -47,7 +47,8 @@ function panel(r: FailoverReport, s: ScenarioResult, top: number, directorColor:
   const sub = m
     ? `outage ${f2(m.outageS)} s · bound ${s.bound ? f2(s.bound.seconds) : '—'} s · ratio ${m.ratio === undefined ? '—' : f2(m.ratio)} · VIP moved after ${m.movedS === undefined ? '—' : `${f2(m.movedS)} s`} · failed probes ${m.failedProbes}/${m.totalProbes} · split brain ${s.splitBrain.length ? 'YES' : 'no'} · back after ${m.returnS === undefined ? '—' : `${f2(m.returnS)} s`}`
     : s.reasons.join('; ')
-  out.push(`<text x="8" y="${top + 16}" class="title">${x(title)}</text>`, `<text x="8" y="${top + 34}" class="sub">${x(sub)}</text>`)
+  const keeps = [s.established && `connections kept ${s.established.kept}/${s.established.total}`, s.sticky && `sticky kept ${s.sticky.kept}/${s.sticky.total}`].filter(Boolean).join(' · ')
+  out.push(`<text x="8" y="${top + 16}" class="title">${x(title)}</text>`, `<text x="8" y="${top + 34}" class="sub">${x(keeps ? `${sub} · ${keeps}` : sub)}</text>`)
   let y = top + 46
   const rows0 = y
   const targets = [...new Set(s.probes.map((p) => p.target))]
