@@ -210,6 +210,8 @@ export interface KeepalivedGlobals {
   enableScriptSecurity: boolean
   scriptUser: string
   vrrpGarpMasterRefresh?: number
+  /** LVS connection sync (lvs_sync_daemon): the instance whose master sends, the interface, the sync id. */
+  lvsSync?: {instance: string; interface?: string; id?: number}
   extraGlobalDefs: string[]
 }
 

@@ -1,4 +1,4 @@
-import type {Client, Cluster, Director, HaproxyServer, RealServer, Vip, VirtualService, VrrpInstance, VrrpMember, VrrpScript, WeightedRef} from './model.js'
+import type {Client, Cluster, Director, HaproxyServer, KeepalivedGlobals, RealServer, Vip, VirtualService, VrrpInstance, VrrpMember, VrrpScript, WeightedRef} from './model.js'
 import type {Path, Problem} from './problems.js'
 import {resolveClients, resolveDirectors, resolveGroups, resolveRealServers} from './hosts.js'
 import type {RawInventory, RawVrrpInstance} from './schema/index.js'
@@ -68,6 +68,7 @@ export function resolveCluster(raw: RawInventory, source: Source, meta: {hash: s
       enableScriptSecurity: raw.keepalived?.enable_script_security ?? true,
       scriptUser: raw.keepalived?.script_user ?? 'root',
       vrrpGarpMasterRefresh: raw.keepalived?.vrrp_garp_master_refresh,
+      ...lvsSyncOf(raw),
       extraGlobalDefs: raw.keepalived?.extra_global_defs ?? [],
     },
     scripts,
@@ -108,6 +109,13 @@ function neededAddresses(raw: RawInventory, directors: Director[], realServers: 
 }
 
 type RefCheck = (kind: string, name: string, known: string[], path: Path, where: string) => boolean
+
+function lvsSyncOf(raw: RawInventory): {lvsSync?: KeepalivedGlobals['lvsSync']} {
+  const l = raw.keepalived?.lvs_sync
+  if (!l) return {}
+  const o = l === true ? {} : l
+  return {lvsSync: {instance: o.instance ?? Object.keys(raw.vrrp_instances)[0] ?? '', ...(o.interface ? {interface: o.interface} : {}), ...(o.id !== undefined ? {id: o.id} : {})}}
+}
 
 type RawBind = string | {ssl?: {crt: string; pem?: string}}
 

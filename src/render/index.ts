@@ -54,7 +54,7 @@ function renderDirector(cluster: Cluster, d: Director): RenderedFile[] {
   }
 
   config(PATHS.keepalivedConf, 'keepalived', renderTemplate('keepalived.conf', keepalivedView(cluster, d)), {validate: 'keepalived', service: 'keepalived'})
-  if (cluster.haproxy) config(PATHS.haproxyCfg, 'haproxy', renderTemplate('haproxy.cfg', haproxyView(cluster)), {validate: 'haproxy', service: 'haproxy'})
+  if (cluster.haproxy) config(PATHS.haproxyCfg, 'haproxy', renderTemplate('haproxy.cfg', haproxyView(cluster, d.name)), {validate: 'haproxy', service: 'haproxy'})
   const pidfile = cluster.haproxy?.global?.pidfile
   if (pidfile) config(PATHS.haproxyPidfileDropIn, 'unit', renderTemplate('haproxy-pidfile.conf', {header: managedHeader(cluster), pidfile}), {service: 'haproxy'})
   // Delivered as they are (certificate and key): checked with haproxy.cfg, which names them; HAProxy loads them on reload.

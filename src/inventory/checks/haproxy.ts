@@ -1,3 +1,4 @@
+import {peerPort} from '../peers.js'
 import type {Path} from '../problems.js'
 import type {RawHaproxy} from '../schema/index.js'
 import {optionPlacementError, OPTIONS, type SectionKind} from '../grammar/haproxy-options.js'
@@ -50,7 +51,21 @@ export function showBind(b: Bind): string {
   return `${b.address ?? ''}:${b.port}`
 }
 
+/** The peers port is HAProxy's too, on every director: no bind may take it. */
+function peersChecks(r: Report): void {
+  const port = peerPort(r.cluster)
+  const h = r.raw.haproxy
+  if (port === undefined || !h) return
+  const portOf = (b: string | {port: number}) => (typeof b === 'string' ? Number(b.slice(b.lastIndexOf(':') + 1)) : b.port)
+  const binds = [...Object.entries(h.frontends ?? {}).map(([n, f]) => ['frontends', n, f.bind] as const), ...Object.entries(h.listens ?? {}).map(([n, l]) => ['listens', n, l.bind] as const)]
+  for (const [kind, n, bind] of binds) {
+    for (const b of Array.isArray(bind) ? bind : [bind]) if (portOf(b) === port) r.error(['haproxy', 'peers'], `port ${port} is also bound by ${kind.slice(0, -1)} ${n}: the peers would not get it`, 'give peers another port: peers: {port: 10001}')
+  }
+  if (h.stats && portOf(h.stats.bind ?? ':8404') === port) r.error(['haproxy', 'peers'], `port ${port} is also the stats page's`, 'give peers another port: peers: {port: 10001}')
+}
+
 export function haproxyChecks(r: Report): void {
+  peersChecks(r)
   const h = r.raw.haproxy
   if (!h) return
   const mode = (s: {mode?: Mode}): Mode => s.mode ?? h.defaults?.mode ?? 'http'

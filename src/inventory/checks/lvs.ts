@@ -6,7 +6,20 @@ import {bindOwner, haproxyBinds, showBind} from './haproxy.js'
 import {instanceSegment, network, sameNet, segmentOf} from './net.js'
 import type {Report} from './report.js'
 
+/** lvs_sync names an instance of this cluster, an interface it runs on, and there is an IPVS table to sync. */
+function lvsSyncChecks(r: Report): void {
+  const sync = r.cluster.keepalived.lvsSync
+  if (!sync) return
+  const at = ['keepalived', 'lvs_sync']
+  if (r.cluster.virtualServices.length === 0) r.error(at, 'syncs LVS connections, but the cluster has no virtual_servers', 'remove lvs_sync, or define the LVS virtual_servers it is for')
+  const inst = r.cluster.instances.find((i) => i.name === sync.instance)
+  if (!inst) return r.error(typeof r.raw.keepalived?.lvs_sync === 'object' ? [...at, 'instance'] : at, `names VRRP instance "${sync.instance}", which is not defined`, `use one of: ${r.cluster.instances.map((i) => i.name).join(', ') || '(none)'}`)
+  const ifaces = new Set(inst.members.map((m) => m.interface))
+  if (sync.interface && !ifaces.has(sync.interface)) r.error([...at, 'interface'], `${sync.interface} is not an interface ${inst.name} runs on (${[...ifaces].join(', ')}): the sync messages would not follow the VIP`, `use ${[...ifaces][0]}, or leave it out`)
+}
+
 export function lvsChecks(r: Report): void {
+  lvsSyncChecks(r)
   const holders = (address: string) => r.cluster.instances.flatMap((inst) => inst.vips.filter((v) => v.address === address).map((vip) => ({inst, vip})))
   const allVips = r.cluster.instances.flatMap((i) => i.vips.map((v) => `${v.address} (${i.name})`))
 

@@ -97,6 +97,14 @@ const backendFields = {
   timeouts: timeouts.optional(),
   options: z.array(option).optional().describe('`option …` lines: an option HAProxy knows and its arguments (e.g. "redispatch", "http-keep-alive").'),
   http_request: z.array(httpRequest).optional().describe('`http-request …` rules: ACTION [ARGS] [if|unless CONDITION].'),
+  stick_table: z
+    .strictObject({
+      type: z.enum(['ip', 'ipv6']).optional().describe('Default ip.'),
+      size: z.string().regex(/^[1-9][0-9]*[kmg]?$/, {message: 'is not a table size (write it like 100k or 1m)'}).optional().describe('Entries, default 100k.'),
+      expire: duration.optional().describe('Default 30m.'),
+    })
+    .optional()
+    .describe('Source stickiness (`stick-table` + `stick on src`); shared with the other directors when haproxy.peers is on.'),
 }
 
 const useBackend = z.strictObject({backend: name, if: grammar(conditionError).describe('ACL names (! negates), { anonymous ACLs }, || between alternatives.')})
@@ -135,6 +143,10 @@ export const stats = z
 export const haproxy = z
   .strictObject({
     cert_warn_days: z.number().int().min(0).max(3650).optional().describe('validate warns when a delivered certificate expires within this many days. Default 21.'),
+    peers: z
+      .union([z.boolean(), z.strictObject({port: port.optional().describe('Default 10000.')})])
+      .optional()
+      .describe('Replicate stick tables between the directors (a `peers` section of every director), so sticky clients keep their server when the VIP moves.'),
     global: z
       .strictObject({
         maxconn: z.number().int().min(1).max(10_000_000).optional().describe('Default 4000.'),

@@ -129,6 +129,17 @@ export const keepalivedGlobals = z
     enable_script_security: z.boolean().optional().describe('Default true: scripts run as script_user and must not be writable by others.'),
     script_user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, {message: 'is not a user name'}).optional().describe('Default root.'),
     vrrp_garp_master_refresh: z.number().int().min(0).optional(),
+    lvs_sync: z
+      .union([
+        z.boolean(),
+        z.strictObject({
+          instance: name.optional().describe('The VRRP instance whose MASTER sends (default: the first one).'),
+          interface: ifname.optional().describe('Where the sync messages go (default: the instance\'s interface).'),
+          id: z.number().int().min(0).max(255).optional().describe('Sync id, to tell several clusters on one segment apart.'),
+        }),
+      ])
+      .optional()
+      .describe('LVS connection synchronisation (keepalived lvs_sync_daemon): the backup director keeps a copy of the IPVS connection table, so established connections survive a failover.'),
     extra_global_defs: keywordLines(grammar(globalDefsLineError)).optional().describe('Extra global_defs settings, one keyword and its arguments per line (vrrp_garp_*, vrrp_priority, …: the ones lbctl knows keepalived accepts).'),
   })
   .describe('keepalived global_defs.')

@@ -1,3 +1,4 @@
+import {peerPort} from '../../inventory/peers.js'
 import type {Cluster, HaproxyServer} from '../../inventory/model.js'
 import type {RawHaproxy} from '../../inventory/schema/index.js'
 import {managedHeader} from '../header.js'
@@ -29,12 +30,16 @@ interface SectionView {
   defaultBackend: string | null
   timeouts: string[]
   servers: string[]
+  /** `stick-table …` arguments (then `stick on src`). */
+  stickTable: string | null
 }
 
 export interface HaproxyView {
   header: string
-  global: {logs: string[]; maxconn: number; user: string; group: string; chroot: string; statsSocket: string; nbthread: number | null; pidfile: string | null; extra: string[]}
+  global: {logs: string[]; maxconn: number; user: string; group: string; chroot: string; statsSocket: string; nbthread: number | null; pidfile: string | null; localpeer: string | null; extra: string[]}
   defaults: {mode: Mode; logs: string[]; options: string[]; retries: number; maxconn: number | null; timeouts: string[]}
+  /** The `peers` section's peers: `NAME ADDRESS:PORT` of every director. */
+  peers: string[]
   sections: SectionView[]
   stats: {bind: string; uri: string; realm: string; refresh: string; auth: string | null; admin: boolean; adminWithoutAuth: boolean} | null
 }
@@ -70,7 +75,11 @@ const TIMEOUT_SCOPE: Record<keyof Timeouts, {sections: Section[]; httpOnly: bool
 }
 const TIMEOUT_ORDER: (keyof Timeouts)[] = ['connect', 'client', 'server', 'http_request', 'queue', 'http_keep_alive', 'check', 'tunnel']
 
-export function haproxyView(cluster: Cluster): HaproxyView {
+/** Stick tables are replicated between the directors through this `peers` section. */
+export const PEERS_SECTION = 'lbctl'
+
+/** `director` names the local peer (HAProxy would take the hostname, which need not be the inventory's name). */
+export function haproxyView(cluster: Cluster, director?: string): HaproxyView {
   const h = cluster.haproxy ?? {}
   const g = h.global ?? {}
   const d = h.defaults ?? {}
@@ -97,8 +106,10 @@ export function haproxyView(cluster: Cluster): HaproxyView {
       statsSocket: `${DIRECT.haproxyStatsSock} mode 660 level admin expose-fd listeners`,
       nbthread: g.nbthread ?? null,
       pidfile: g.pidfile ?? null,
+      localpeer: peerPort(cluster) !== undefined && director ? director : null,
       extra: g.extra ?? [],
     },
+    peers: peerPort(cluster) !== undefined ? cluster.directors.map((d) => `${d.name} ${d.address}:${peerPort(cluster)}`) : [],
     defaults: {
       mode: defaultsMode,
       logs: [d.log ?? 'global'].flat(),
@@ -171,6 +182,9 @@ function section(ctx: Ctx, kind: Section, name: string, raw: Frontend | Backend 
     timeouts: TIMEOUT_ORDER.filter((k) => raw.timeouts?.[k] !== undefined && TIMEOUT_SCOPE[k].sections.includes(kind) && (mode === 'http' || !TIMEOUT_SCOPE[k].httpOnly))
       .map((k) => `${k.replace(/_/g, '-')} ${raw.timeouts![k]}`),
     servers: be ? (ctx.cluster.haproxyServers[name] ?? []).map((s) => serverLine(s, Boolean(be.cookie))) : [],
+    stickTable: be?.stick_table
+      ? [`type ${be.stick_table.type ?? 'ip'}`, `size ${be.stick_table.size ?? '100k'}`, `expire ${be.stick_table.expire ?? '30m'}`, peerPort(ctx.cluster) !== undefined && `peers ${PEERS_SECTION}`].filter(Boolean).join(' ')
+      : null,
   }
 }
 

@@ -64,6 +64,8 @@ export interface KeepalivedView {
     enableScriptSecurity: boolean
     scriptUser: string
     garpMasterRefresh: number | null
+    /** `INTERFACE INSTANCE [id N]` of lvs_sync_daemon. */
+    lvsSync: string | null
     extra: string[]
   }
   scripts: ScriptView[]
@@ -94,6 +96,7 @@ export function keepalivedView(cluster: Cluster, director: Director): Keepalived
       enableScriptSecurity: k.enableScriptSecurity,
       scriptUser: k.scriptUser,
       garpMasterRefresh: k.vrrpGarpMasterRefresh ?? null,
+      lvsSync: lvsSyncLine(cluster, director),
       extra: k.extraGlobalDefs,
     },
     scripts: scriptsOf(cluster, director).map(scriptView),
@@ -221,4 +224,13 @@ function checkView(vs: VirtualService): CheckView {
   // Quoted: unquoted, keepalived would cut the path at "#" or "!" and check another URL than the one written.
   const path = keepalivedString(hc.path ?? '/', `virtual_servers.${vs.name}.health_check.path`)
   return {type: hc.type, url: {path, digest: hc.digest ?? null, statusCode}, params}
+}
+
+/** lvs_sync_daemon's arguments for this director: the sync interface defaults to its interface in the instance. */
+function lvsSyncLine(cluster: Cluster, director: Director): string | null {
+  const sync = cluster.keepalived.lvsSync
+  if (!sync) return null
+  const inst = cluster.instances.find((i) => i.name === sync.instance)
+  const iface = sync.interface ?? inst?.members.find((m) => m.director === director.name)?.interface ?? director.interface
+  return [iface, sync.instance, ...(sync.id !== undefined ? ['id', String(sync.id)] : [])].join(' ')
 }
