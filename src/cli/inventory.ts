@@ -1,5 +1,6 @@
 import {Args, Command} from '@oclif/core'
 import {InventoryError, loadInventory, sortProblems, formatProblem, type Loaded} from '../inventory/index.js'
+import type {LoadOptions} from '../inventory/load.js'
 
 /** Exit codes shared by every command, documented in the README. */
 export const EXIT = {ok: 0, failed: 1, invalidInventory: 2} as const
@@ -15,9 +16,9 @@ export const inventoryArg = Args.string({
  * 2 (or `exitCode`: `status` is a monitoring check, where 2 means CRITICAL) before anything else happens — in
  * particular before any SSH connection is opened.
  */
-export function loadOrExit(cmd: Command, ref: string, json = false, exitCode: number = EXIT.invalidInventory): Loaded {
+export function loadOrExit(cmd: Command, ref: string, json = false, exitCode: number = EXIT.invalidInventory, opts: LoadOptions = {}): Loaded {
   try {
-    return loadInventory(ref)
+    return loadInventory(ref, opts)
   } catch (error) {
     if (!(error instanceof InventoryError)) throw error
     const problems = sortProblems(error.problems)

@@ -1,11 +1,11 @@
 import {Command, Flags} from '@oclif/core'
-import {finishRun, interruptible, runFlags, runRequest} from '../cli/run-flags.js'
-import {inventoryArg, loadOrExit} from '../cli/inventory.js'
-import {rollback} from '../playbook/index.js'
+import {runCommand} from '../cli/run-command.js'
+import {runFlags} from '../cli/run-flags.js'
+import {inventoryArg} from '../cli/inventory.js'
 
 export default class Rollback extends Command {
   static description = `Return every host to the release that was active before the current one (or --to ID), in the same HA-safe order as deploy: files validated again and swapped all or nothing, only changed services reloaded, health and VIP checked after each director.
-Files and sysctls the target lacks go back to what they were before lbctl managed them. Refused (exit 3) when the hosts went through different releases or the target is missing on some host, naming them, unless --force. See \`lbctl releases\`.`
+Files and sysctls the target lacks go back to what they were before lbctl managed them. Refused (exit 3) when the hosts went through different releases or the target is missing on some host, naming them, unless --force; --to with a release no host has exits 2. See \`lbctl releases\`.`
 
   static examples = ['<%= config.bin %> rollback prod', '<%= config.bin %> rollback prod --to r12-1a2b3c4d', '<%= config.bin %> rollback prod --check --diff']
   static args = {inventory: inventoryArg}
@@ -17,8 +17,6 @@ Files and sysctls the target lacks go back to what they were before lbctl manage
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Rollback)
-    const {cluster} = loadOrExit(this, args.inventory, flags.json)
-    const run = await interruptible((signal) => rollback(cluster, {...runRequest(cluster, flags), signal, to: flags.to, force: flags.force}))
-    finishRun(this, run, flags, {target: run.releaseId || undefined})
+    await runCommand(this, {playbook: 'rollback', inventory: args.inventory, command: 'rollback', flags, rollback: {to: flags.to, force: flags.force}})
   }
 }

@@ -1,4 +1,4 @@
-import {isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node} from 'yaml'
+import {isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node} from 'yaml'
 import {formatPath, type Path, type Problem} from './problems.js'
 import {aliasesTooLarge, nestingTooDeep, type LimitHit} from './yaml-limits.js'
 
@@ -50,6 +50,8 @@ export class Source {
     let node: unknown = this.doc.contents
     let best: number | undefined = rangeStart(node)
     for (const part of path) {
+      // A field reached through an alias (a playbook's `tasks: *director_tasks`) is fixed where the anchor is.
+      if (isAlias(node)) node = node.resolve(this.doc) ?? node
       if (isMap(node)) {
         const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(part))
         if (!pair) break

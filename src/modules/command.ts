@@ -15,6 +15,6 @@ export const command: Module<Args> = {
   probe: (a) => (a.creates ? cmd`[ -e ${a.creates} ] && echo exists || echo absent` : cmd`echo absent`),
   plan(a, probe) {
     if (a.creates && probe?.stdout.trim() === 'exists') return ok(`${a.creates} exists`)
-    return {status: 'changed', message: a.cmd, steps: [{label: a.cmd, command: cmd`sh -c ${a.cmd}`}]}
+    return {status: 'changed', message: a.cmd, steps: [{label: a.cmd, command: cmd`sh -c ${a.cmd}`, output: true}]}
   },
 }

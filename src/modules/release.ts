@@ -96,7 +96,7 @@ function recordPlan(ctx: ModuleContext, stdout: string) {
   const state = parseReleaseState(stdout)
   const id = ctx.releaseId
   const action: Action = ctx.vars.release ? 'rollback' : 'deploy'
-  if (state.current === id && state.history.at(-1)?.id === id) return ok(`release ${id} is active`)
+  if (state.current === id && state.history.at(-1)?.id === id) return {...ok(`release ${id} is active`), current: id}
   const present = state.releases.has(id) || state.staged.includes(id)
   if (!present && action === 'rollback' && ctx.vars.force) return ok(`no release ${id} on this host: left as it is (--force)`)
   // --check stages nothing, so the release it would record is not there yet.
@@ -108,6 +108,7 @@ function recordPlan(ctx: ModuleContext, stdout: string) {
   const prune = prunable(state, {time: '-', action, id}, ctx.cluster.deploy.releasesKeep)
   return {
     status: 'changed' as const,
+    current: id,
     message: `release ${id}${removed.length ? `; removed ${removed.join(', ')}` : ''}`,
     steps: [{label: `record release ${id}`, command: cmd`sh -c ${RECORD.text} lbctl ${ctx.cluster.deploy.stateDir} ${id} ${action} ${prune} -- ${removed}`}],
   }

@@ -38,6 +38,8 @@ export interface Step {
   label: string
   command: ShellCommand
   stdin?: string | Buffer
+  /** The step is the task's result (the command module): its rc, stdout and stderr are kept and judged, not just checked for 0. */
+  output?: boolean
 }
 
 export interface FileDiff {
@@ -56,6 +58,8 @@ export interface Plan {
   changedPaths?: string[]
   /** Services whose configuration this plan changes (handlers notified with `notify: auto`). */
   services?: string[]
+  /** The release this plan leaves current on the host (the release module): what the recap reports the host runs. */
+  current?: string
 }
 
 /** Runs commands on the module's host or, for checks that span the cluster (VIP owner), on a peer. */

@@ -30,3 +30,11 @@ export function sshConnect(opts: SshOptions): Connect {
   const co: ConnectOptions = {acceptNew: opts.acceptNew, ...(opts.knownHosts ? {knownHostsPath: opts.knownHosts} : {})}
   return async (hosts) => openAll(hosts.map(sshTarget), co, {forks: opts.forks ?? 20}) as Promise<Map<string, import('../transport/types.js').Transport | Error>>
 }
+
+/**
+ * A host that answered and said no — its key is unknown, changed or revoked, or it refused our credentials — is a
+ * refusal (exit 3), whatever the command; only a host that did not answer is unreachable (exit 4).
+ */
+export function refusedByHost(e: Error): boolean {
+  return ['HostKeyUnknownError', 'HostKeyChangedError', 'HostKeyRevokedError', 'AuthError'].includes(e.name)
+}

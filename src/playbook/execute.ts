@@ -20,7 +20,16 @@ export interface TaskResult {
   diffs?: FileDiff[]
   /** Set for handlers. */
   handler?: boolean
+  /** The command module's exit code and output (secrets masked). */
+  rc?: number
+  stdout?: string
+  stderr?: string
 }
+
+/** The names an expression may read, for every task: what `lbctl validate --playbook` checks a name against. */
+export const WHEN_NAMES = ['haproxy', 'lvs', 'nat', 'director', 'real_server', 'managed', 'systemd', 'check', 'host', 'groups', 'vars']
+/** changed_when / failed_when also read the command's own result. */
+export const RESULT_NAMES = ['rc', 'stdout', 'stderr']
 
 /** Names a `when:` expression can use: facts about the cluster and this host, never anything secret. */
 export function whenContext(ctx: ModuleContext): Record<string, unknown> {
@@ -42,11 +51,6 @@ export function whenContext(ctx: ModuleContext): Record<string, unknown> {
 }
 
 /**
- * Runs one playbook task on one host: validate the module's args, evaluate `when`, read facts (one round trip),
- * plan (pure), then run the plan's steps in order unless in check mode. A failing step stops the task; its stderr
- * (for a file: the validator's own message) becomes the task's message.
- */
-/**
  * The probe a task would send, for prefetching; undefined when the task has none or is invalid (the task itself
  * then reports why when it runs). `when` is not looked at: facts may not be known yet, and a probe only reads, so
  * probing a task that will be skipped costs nothing but its answer.
@@ -58,8 +62,14 @@ export function probeFor(task: Pick<Task, 'module' | 'args' | 'when'>, ctx: Modu
   return parsed.success ? mod.probe(parsed.data as never, ctx) : undefined
 }
 
+/**
+ * Runs one playbook task on one host: validate the module's args, evaluate `when`, read facts (one round trip),
+ * plan (pure), then run the plan's steps in order unless in check mode. A failing step stops the task; its stderr
+ * (for a file: the validator's own message) becomes the task's message. A step that is the task's output (the
+ * command module) gives the task its rc, stdout and stderr, which `changed_when`/`failed_when` may judge.
+ */
 export async function executeTask(
-  task: Pick<Task, 'name' | 'module' | 'args' | 'when'>,
+  task: Pick<Task, 'name' | 'module' | 'args' | 'when' | 'changed_when' | 'failed_when'>,
   ctx: ModuleContext,
   io: HostIO,
   play: string,
@@ -99,13 +109,39 @@ export async function executeTask(
   }
   const probe = mod.probe ? (prefetched ?? (await io.exec(mod.probe(parsed.data as never, ctx)))) : undefined
   plan = mod.plan!(parsed.data as never, probe, ctx)
+  if (plan.status === 'changed' && ctx.check && (task.changed_when !== undefined || task.failed_when !== undefined)) {
+    return done('skipped', 'not run in --check: changed_when/failed_when judge its output', plan)
+  }
   if (plan.status !== 'changed' || ctx.check) return done(plan.status, ctx.check && plan.status === 'changed' ? `would change: ${plan.message ?? ''}` : plan.message, plan)
   for (const step of plan.steps) {
     const r = await io.exec(step.command, step.stdin)
+    if (step.output) return {...judged(task, ctx, r, step.label, done, plan), rc: r.code, stdout: r.stdout, stderr: r.stderr}
     if (r.code !== 0) {
       const why = (r.stderr.trim() || r.stdout.trim() || `exit code ${r.code}`).split('\n').slice(0, 40).join('\n')
       return done('failed', `${step.label}: ${why}`, plan)
     }
   }
   return done('changed', plan.message, plan)
+}
+
+/** A command's result: failed when its rc is not 0 (or as failed_when says), changed unless changed_when says not. */
+function judged<R>(task: Pick<Task, 'changed_when' | 'failed_when'>, ctx: ModuleContext, r: ExecResult, label: string, done: (s: TaskStatus, m?: string, p?: Plan) => R, plan: Plan): R {
+  const names = {...whenContext(ctx), rc: r.code, stdout: r.stdout, stderr: r.stderr}
+  let failedNow = r.code !== 0
+  let changed = true
+  try {
+    if (task.failed_when !== undefined) failedNow = evaluateWhen(String(task.failed_when), names)
+    if (task.changed_when !== undefined) changed = evaluateWhen(String(task.changed_when), names)
+  } catch (error) {
+    return done('failed', (error as Error).message, plan)
+  }
+  if (failedNow) return done('failed', `${label}: ${commandOutcome(r)}`, plan)
+  const first = r.stdout.trim().split('\n')[0]
+  return done(changed ? 'changed' : 'ok', `rc=${r.code}${first ? `: ${first}` : ''}`, plan)
+}
+
+/** rc and both streams, each cut to its last 20 lines: what a failed command says. */
+export function commandOutcome(r: ExecResult): string {
+  const tail = (s: string) => s.trimEnd().split('\n').slice(-20).join('\n')
+  return [`rc=${r.code}`, `stdout: ${r.stdout.trim() ? `\n${tail(r.stdout)}` : '(none)'}`, `stderr: ${r.stderr.trim() ? `\n${tail(r.stderr)}` : '(none)'}`].join('\n')
 }

@@ -2,6 +2,7 @@ import type {Cluster} from '../inventory/model.js'
 import type {ReleaseState} from '../modules/release-history.js'
 import {loadPlaybook} from './load.js'
 import {deployDecision, managedHosts, readReleaseStates, rollbackDecision} from './releases.js'
+import type {Interrupt} from './interrupt.js'
 import {runPlaybook, type Connect, type Renderer, type RunResult} from './runner.js'
 
 export interface RunRequest {
@@ -12,12 +13,12 @@ export interface RunRequest {
   breakLock?: boolean
   renderer?: Renderer
   connect: Connect
-  signal?: AbortSignal
+  interrupt?: Interrupt
 }
 
 /** lbctl deploy / lbctl run: a playbook against the cluster; a release task records the cluster's desired state. */
 export async function runNamedPlaybook(ref: string, cluster: Cluster, req: RunRequest, command = ref): Promise<RunResult> {
-  const {playbook} = loadPlaybook(ref)
+  const {playbook} = loadPlaybook(ref, cluster)
   return runPlaybook({...req, cluster, playbook, command, decideRelease: deployDecision(cluster)})
 }
 
@@ -26,7 +27,7 @@ export async function runNamedPlaybook(ref: string, cluster: Cluster, req: RunRe
  * every host is locked and read; then the rollback playbook, HA-safe.
  */
 export async function rollback(cluster: Cluster, req: RunRequest & {to?: string; force?: boolean}): Promise<RunResult> {
-  const {playbook} = loadPlaybook('rollback')
+  const {playbook} = loadPlaybook('rollback', cluster)
   return runPlaybook({...req, cluster, playbook, command: 'rollback', decideRelease: rollbackDecision(req.to, Boolean(req.force))})
 }
 

@@ -6,8 +6,11 @@ import {redact} from '../render/secret-lines.js'
 import {cmd} from '../shell/index.js'
 import type {Transport} from '../transport/types.js'
 
-/** What a run activates, decided once every host is locked and its releases read; or why it must not run. */
-export type ReleaseDecision = {id: string; bundle?: string; vars?: Record<string, unknown>} | {refused: string}
+/**
+ * What a run activates, decided once every host is locked and its releases read; or why it must not run: refused
+ * (the hosts disagree) or invalid (the operator named a release no host has).
+ */
+export type ReleaseDecision = {id: string; bundle?: string; vars?: Record<string, unknown>} | {refused: string} | {invalid: string}
 export type DecideRelease = (states: Map<string, ReleaseState>) => ReleaseDecision
 
 export function managedHosts(cluster: Cluster): Host[] {
@@ -59,7 +62,7 @@ export function rollbackDecision(to: string | undefined, force: boolean): Decide
     let target = to
     if (target) {
       const known = [...new Set([...states.values()].flatMap((s) => [...s.releases.keys()]))]
-      if (!known.includes(target)) return {refused: `no host has release ${target} (known: ${known.join(', ') || 'none'})`}
+      if (!known.includes(target)) return {invalid: `--to: no host has release ${target} (known: ${known.join(', ') || 'none'}); nothing was changed`}
     } else {
       const stacks = withHistory.map(([h, s]) => [h, lineage(s.history)] as const)
       const longest = stacks.reduce((a, b) => (b[1].length > a[1].length ? b : a))[1]

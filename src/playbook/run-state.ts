@@ -5,15 +5,31 @@ import {renderHost, type RenderedFile} from '../render/index.js'
 import {redact} from '../render/secret-lines.js'
 import type {ExecResult, Transport} from '../transport/types.js'
 import type {TaskResult} from './execute.js'
+import type {RunEvent, RunListener} from './events.js'
 import type {Journal} from './journal.js'
 import type {Play} from './schema.js'
 
-export type Outcome = 'ok' | 'failed' | 'refused' | 'unreachable' | 'interrupted'
+export type Outcome = 'ok' | 'failed' | 'refused' | 'unreachable' | 'invalid' | 'interrupted'
 
+/** One host's part of a run: Ansible's PLAY RECAP columns, and which release it ends on. */
 export interface HostState {
+  ok: number
   changed: number
+  skipped: number
+  /** A task failed (and was not ignored). */
   failed: boolean
+  /** The host could not be connected to, or refused us (host key, authentication, lock): nothing ran there. */
+  unreachable: boolean
+  refused: boolean
   error?: string
+  /** The release the host ran when the run started (undefined: none, or not read). */
+  releaseBefore?: string
+  /** Files were activated on the host in this run (a template or activate_release step changed something). */
+  activated: boolean
+  /** The run recorded its release on the host (it was not current before). */
+  recorded: boolean
+  /** The release the host is on once the run's release step ran (recorded now, or already current). */
+  releaseCurrent?: string
 }
 
 /**
@@ -33,7 +49,8 @@ export class RunState {
   /** Services reloaded or started per host in this run: what its journal may drop once the host is done. */
   readonly handled = new Map<string, Set<string>>()
   readonly files = new Map<string, RenderedFile[]>()
-  outcome: 'ok' | 'failed' | 'refused' | 'unreachable' = 'ok'
+  private readonly listeners: RunListener[] = []
+  outcome: Exclude<Outcome, 'interrupted'> = 'ok'
   failure?: {host: string; task: string; message: string}
   releaseId = ''
   bundle?: string
@@ -47,7 +64,7 @@ export class RunState {
   ) {
     this.vars = {...opts.vars}
     for (const h of this.targets) {
-      this.hosts[h.name] = {changed: 0, failed: false}
+      this.hosts[h.name] = {ok: 0, changed: 0, skipped: 0, failed: false, unreachable: false, refused: false, activated: false, recorded: false}
       this.files.set(h.name, renderHost(cluster, h.name))
     }
   }
@@ -69,19 +86,38 @@ export class RunState {
     return s === undefined ? s : redact(s, this.cluster.secrets)
   }
 
-  /** Records a result with secrets masked; the plan stays out of the results (its steps carry file contents). */
-  record<R extends TaskResult & {plan?: unknown}>(r: R, ignoreErrors = false): R {
+  listen(l: RunListener): void {
+    this.listeners.push(l)
+  }
+
+  emit(e: RunEvent): void {
+    for (const l of this.listeners) l(e)
+  }
+
+  /**
+   * Records a result with secrets masked, counts it for the recap and tells the views; the plan stays out of the
+   * results (its steps carry file contents).
+   */
+  record<R extends TaskResult & {plan?: {changedPaths?: string[]; current?: string}}>(r: R, ignoreErrors = false): R {
     const {plan: _plan, ...clean} = r
-    const m = {...r, message: this.mask(r.message)}
-    this.results.push({...clean, message: m.message})
+    const result: TaskResult = {...clean, message: this.mask(r.message), stdout: this.mask(r.stdout), stderr: this.mask(r.stderr)}
+    this.results.push(result)
     const hs = this.hosts[r.host]
     if (r.status === 'changed') hs.changed++
+    if (r.status === 'ok') hs.ok++
+    if (r.status === 'skipped') hs.skipped++
+    if (r.status === 'changed' && !this.opts.check && r.plan?.changedPaths?.length) hs.activated = true
+    if (r.status !== 'failed' && r.status !== 'skipped' && !this.opts.check && r.plan?.current) {
+      hs.releaseCurrent = r.plan.current
+      hs.recorded ||= r.status === 'changed'
+    }
     if (r.status === 'failed' && !ignoreErrors) {
       hs.failed = true
-      this.failure ??= {host: r.host, task: r.task, message: m.message ?? ''}
+      this.failure ??= {host: r.host, task: r.task, message: result.message ?? ''}
       if (this.outcome === 'ok') this.outcome = 'failed'
     }
-    return m
+    this.emit({type: 'task', result})
+    return {...r, message: result.message, stdout: result.stdout, stderr: result.stderr}
   }
 
   handledOn(host: string): Set<string> {
@@ -124,8 +160,28 @@ export class RunState {
     return this.plays.map((p) => p.hosts.includes(h)).lastIndexOf(true)
   }
 
+  /** The release a targeted host runs now, as far as this run knows: recorded, activated but not recorded, or as it was. */
+  releaseAfter(host: string): string {
+    const hs = this.hosts[host]
+    if (hs.releaseCurrent) return hs.releaseCurrent
+    if (hs.activated) return `${this.releaseId} (files active, release not recorded)`
+    return hs.releaseBefore ?? 'no release'
+  }
+
+  /**
+   * VRRP instances whose targeted directors now run different releases — after a run that stopped half-way, a
+   * backup on the new files and the master on the old: a pair that must not stay that way.
+   */
+  mixedInstances(): {instance: string; directors: {name: string; release: string}[]}[] {
+    const read = (name: string) => this.hosts[name] && !this.hosts[name].unreachable && !this.hosts[name].refused && this.facts.has(name)
+    return this.cluster.instances.flatMap((inst) => {
+      const directors = [...new Set(inst.members.map((m) => m.director))].filter(read).map((name) => ({name, release: this.releaseAfter(name)}))
+      return new Set(directors.map((d) => d.release)).size > 1 ? [{instance: inst.name, directors}] : []
+    })
+  }
+
   finalOutcome(): Outcome {
-    if (this.outcome === 'refused' || this.outcome === 'unreachable') return this.outcome
+    if (this.outcome !== 'ok' && this.outcome !== 'failed') return this.outcome
     return this.interrupted ? 'interrupted' : this.outcome
   }
 }

@@ -3,8 +3,11 @@ import type {Cluster, Host} from '../inventory/model.js'
 import {RELEASE_STATE, parseReleaseState} from '../modules/release-history.js'
 import {cmd} from '../shell/index.js'
 import type {Transport} from '../transport/types.js'
+import {refusedByHost} from './connect.js'
 import {probeFor, type TaskResult} from './execute.js'
-import {hostTasks} from './host-tasks.js'
+import type {RunListener} from './events.js'
+import {runHostPlay} from './host-tasks.js'
+import type {Interrupt} from './interrupt.js'
 import {READ_JOURNAL, parseJournal, settleJournalCommand} from './journal.js'
 import {describeHolder, factsAndLockCommand, newHolder, parseFactsAndLock, unlockCommand} from './lock.js'
 import {probeBatch, type ProbeAnswer} from './prefetch.js'
@@ -12,8 +15,10 @@ import type {DecideRelease} from './releases.js'
 import {RunState, type HostState, type Outcome} from './run-state.js'
 import type {Play, Playbook} from './schema.js'
 import {limitFilter, playHosts} from './targets.js'
+import {treeOptions, type LiveTree} from './tree.js'
 
-export type Renderer = 'default' | 'simple' | 'silent'
+/** tree: the live view on a terminal (stderr); lines: events go to the listener only; silent: nothing. */
+export type Renderer = 'tree' | 'lines' | 'silent'
 export type {Outcome} from './run-state.js'
 
 /** Opens one transport per host; a failure is an Error in the map (one clear message per host). */
@@ -34,25 +39,30 @@ export interface RunOptions {
   breakLock?: boolean
   vars?: Record<string, unknown>
   renderer?: Renderer
+  /** Every event of the run (the CI log listens here). */
+  listen?: RunListener
   /** Ctrl-C: start no new step, finish the one in flight, release every lock. */
-  signal?: AbortSignal
+  interrupt?: Interrupt
 }
 
 export interface RunResult {
   outcome: Outcome
   playbook: string
+  command: string
   check: boolean
   releaseId: string
   results: TaskResult[]
-  /** Per host: did anything change, did anything fail. */
-  hosts: Record<string, HostState>
+  /** Per host: the recap's counts, whether it was reached, which release it ends on. */
+  hosts: Record<string, HostState & {releaseAfter: string}>
   /** The first failure: where the run stopped. */
   failure?: {host: string; task: string; message: string}
+  /** VRRP instances whose directors now run different releases. */
+  mixed: {instance: string; directors: {name: string; release: string}[]}[]
   errors: string[]
   durationMs: number
 }
 
-export const EXIT_CODES: Record<Outcome, number> = {ok: 0, failed: 1, refused: 3, unreachable: 4, interrupted: 130}
+export const EXIT_CODES: Record<Outcome, number> = {ok: 0, failed: 1, invalid: 2, refused: 3, unreachable: 4, interrupted: 130}
 
 function batches<T>(items: T[], serial: number | undefined): T[][] {
   if (!serial || serial >= items.length) return items.length ? [items] : []
@@ -60,6 +70,8 @@ function batches<T>(items: T[], serial: number | undefined): T[][] {
   for (let i = 0; i < items.length; i += serial) out.push(items.slice(i, i + serial))
   return out
 }
+
+const playSteps = (play: Play) => [...play.tasks, ...(play.post_tasks ?? [])]
 
 /**
  * Phase 1, connect and lock: every targeted host is connected and locked (unless --check) before anything changes
@@ -70,6 +82,11 @@ function connectAndLock(run: RunState, opts: RunOptions, peers: Host[], runId: s
   const {cluster} = run
   const useLock = !run.opts.check && opts.playbook.lock !== false
   const targets = run.targets
+  const fail = (outcome: 'refused' | 'unreachable', text: string) => {
+    run.outcome = outcome
+    run.emit({type: 'phase', status: 'failed', text})
+    throw new Error(text)
+  }
   return {
     title: `connect to ${targets.length} host(s)${useLock ? ' and take the deploy lock' : ''}`,
     task: async (_, t) => {
@@ -82,10 +99,11 @@ function connectAndLock(run: RunState, opts: RunOptions, peers: Host[], runId: s
       if (bad.length) {
         for (const {h, e} of bad) {
           run.errors.push(e.message)
-          if (run.hosts[h.name]) run.hosts[h.name].error = e.message
+          const hs = run.hosts[h.name]
+          if (hs) Object.assign(hs, {error: e.message, refused: refusedByHost(e), unreachable: !refusedByHost(e)})
         }
-        run.outcome = bad.some(({e}) => /HostKey|host key|Auth/i.test(e.name + e.message)) ? 'refused' : 'unreachable'
-        throw new Error(`${bad.length} host(s) could not be reached; nothing was changed:\n${bad.map(({e}) => `  ${e.message}`).join('\n')}`)
+        const refused = bad.filter(({e}) => refusedByHost(e)).length
+        fail(refused ? 'refused' : 'unreachable', `${refused ? `${refused} host(s) refused the connection` : `${bad.length} host(s) could not be reached`}; nothing was changed`)
       }
       const holder = newHolder(runId, opts.command)
       const mode = !useLock ? 'nolock' : opts.breakLock ? 'break' : 'lock'
@@ -111,15 +129,20 @@ function connectAndLock(run: RunState, opts: RunOptions, peers: Host[], runId: s
         run.facts.set(h.name, parsed.facts)
         run.journals.set(h.name, parseJournal(head))
         run.releases.set(h.name, parseReleaseState(head))
+        run.hosts[h.name].releaseBefore = run.releases.get(h.name)?.current
         if (parsed.lock === 'acquired') run.locked.push(h.name)
-        else if (useLock) held.push(parsed.lock === 'held' ? describeHolder(h.name, parsed.holder).message : `${h.name}: cannot take the lock (exit ${parsed.lockExit}): ${r.stderr.trim()}`)
+        else if (useLock) {
+          const why = parsed.lock === 'held' ? describeHolder(h.name, parsed.holder).message : `${h.name}: cannot take the lock (exit ${parsed.lockExit}): ${r.stderr.trim()}`
+          held.push(why)
+          Object.assign(run.hosts[h.name], {refused: true, error: why})
+        }
       }
       if (held.length) {
         run.errors.push(...held)
-        run.outcome = 'refused'
-        throw new Error(`refused, nothing was changed:\n${held.map((m) => `  ${m}`).join('\n')}`)
+        fail('refused', `${held.length} host(s) locked by another run; nothing was changed`)
       }
       t.title = `connected to ${targets.length} host(s)${useLock ? ', lock taken' : ''}`
+      run.emit({type: 'phase', status: 'ok', text: t.title})
     },
   }
 }
@@ -128,57 +151,77 @@ function connectAndLock(run: RunState, opts: RunOptions, peers: Host[], runId: s
 function decideRelease(run: RunState, decide: DecideRelease | undefined): ListrTask {
   return {
     title: 'release',
-    skip: () => run.stopped || !decide,
+    enabled: Boolean(decide),
+    skip: () => run.stopped,
     task: (_, t) => {
       const d = decide!(run.releases)
-      if ('refused' in d) {
-        run.errors.push(d.refused)
-        run.outcome = 'refused'
-        throw new Error(d.refused)
+      if ('refused' in d || 'invalid' in d) {
+        const why = 'refused' in d ? d.refused : d.invalid
+        run.errors.push(why)
+        run.outcome = 'refused' in d ? 'refused' : 'invalid'
+        run.emit({type: 'phase', status: 'failed', text: why})
+        throw new Error(why)
       }
       run.releaseId = d.id
       run.bundle = d.bundle
       Object.assign(run.vars, d.vars)
       t.title = `release ${d.id}`
+      run.emit({type: 'phase', status: 'ok', text: t.title})
     },
   }
 }
 
-const playSteps = (play: Play) => [...play.tasks, ...(play.post_tasks ?? [])]
+/** What a finished host's row says: its counts, or where it stopped. */
+function hostRow(run: RunState, host: string, ms: number): string {
+  const s = run.hosts[host]
+  const verb = run.opts.check ? 'would change' : 'changed'
+  return `${host} — ok=${s.ok} ${verb.replace(' ', '_')}=${s.changed}${s.skipped ? ` skipped=${s.skipped}` : ''} (${(ms / 1000).toFixed(1)} s)`
+}
 
 /**
  * Phase 3, plays and batches: plays in order, each in batches of `serial` hosts; a failure in a batch stops the
  * run after that batch, leaving every later host as it was. A host done with its last play settles its journal
- * (once every step and check passed) and gives its lock back.
+ * (once every step and check passed) and gives its lock back. On a terminal each host is one row whose output is
+ * the step it is on: play → host → current task.
  */
-function playTask(run: RunState, index: number, forks: number, firstProbes: Map<string, (ProbeAnswer | undefined)[]>, finish: (h: Host) => Promise<void>): ListrTask {
+function playTask(run: RunState, index: number, forks: number, firstProbes: Map<string, (ProbeAnswer | undefined)[]>, finish: (h: Host) => Promise<void>, tree: LiveTree): ListrTask {
   const {play, hosts} = run.plays[index]
   const hostTask = (host: Host): ListrTask => ({
     title: host.name,
     task: async (_, ht) => {
+      const started = Date.now()
+      tree.rows.set(host.name, ht)
+      let ok: boolean
       try {
         const probes = index === run.firstPlay(host) ? firstProbes.get(host.name) : undefined
-        await ht.newListr(hostTasks(run, play, index, host, probes), {concurrent: false, exitOnError: true}).run()
+        ok = await runHostPlay(run, play, index, host, probes)
       } finally {
+        tree.rows.delete(host.name)
         if (run.lastPlay(host) === index) await finish(host)
       }
-      // A host's row fails when any of its tasks failed (listr2 would otherwise tick a host whose list stopped).
-      if (run.hosts[host.name]?.failed) throw new Error(`${host.name} failed`)
+      // A host whose step failed is a failed row, so neither it nor its play gets a tick.
+      if (!ok) throw new Error(`${host.name} — FAILED at ${run.failure?.host === host.name ? run.failure.task : 'a step'}`)
+      ht.title = hostRow(run, host.name, Date.now() - started)
     },
   })
-  const notRun = () => (run.stopped ? `not run: ${run.interrupted ? 'interrupted' : 'the run stopped after a failure'}` : false)
+  const notRun = () => (run.stopped ? `${run.interrupted ? 'interrupted' : 'the run stopped after a failure'}: not run` : false)
   return {
     title: `${play.name} (${hosts.length ? hosts.map((h) => h.name).join(', ') : 'no hosts'})`,
     skip: () => (run.stopped ? `${play.name}: not run, the run stopped earlier` : hosts.length === 0 ? `${play.name}: no hosts` : false),
-    task: (_, pt) =>
-      pt.newListr(
-        batches(hosts, play.serial).map((batch) =>
-          batch.length === 1
-            ? {...hostTask(batch[0]), skip: notRun}
-            : {title: batch.map((h) => h.name).join(', '), skip: notRun, task: async (_, bt) => bt.newListr(batch.map(hostTask), {concurrent: Math.max(1, forks), exitOnError: false})},
-        ),
-        {concurrent: false, exitOnError: false},
-      ),
+    task: (_, pt) => {
+      tree.play = pt
+      run.emit({type: 'play', name: play.name, hosts: hosts.map((h) => h.name)})
+      const list = batches(hosts, play.serial)
+      const rows = list.length === 1
+        ? list[0].map((h) => ({...hostTask(h), skip: notRun}))
+        : list.map((batch) =>
+            batch.length === 1
+              ? {...hostTask(batch[0]), skip: notRun}
+              : {title: batch.map((h) => h.name).join(', '), skip: notRun, task: (_: unknown, bt: {newListr: (t: ListrTask[], o: object) => unknown}) => bt.newListr(batch.map(hostTask), {concurrent: Math.max(1, forks), exitOnError: false})},
+          )
+      // Returned, not run: the host rows are part of this one tree, drawn once.
+      return pt.newListr(rows as ListrTask[], {concurrent: list.length === 1 ? Math.max(1, forks) : false, exitOnError: false})
+    },
   }
 }
 
@@ -199,7 +242,7 @@ async function unlockOverNewConnection(connect: Connect, host: Host, unlock: Ret
 
 /**
  * Runs a playbook against a cluster, HA-safe, in phases: connect and lock; release; plays and batches (tasks,
- * handlers, post-tasks per host); unlock; summary.
+ * handlers, post-tasks per host); unlock. The views listen to its events; the result carries the recap.
  */
 export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
   const started = Date.now()
@@ -208,7 +251,9 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
   const inLimit = limitFilter(cluster, opts.limit)
   const plays = playbook.plays.map((p) => ({play: p, hosts: playHosts(cluster, p.hosts).filter(inLimit)}))
   const transports = new Map<string, Transport | Error>()
-  const run = new RunState(cluster, plays, transports, {check, diff: Boolean(opts.diff), vars: opts.vars, signal: opts.signal})
+  const run = new RunState(cluster, plays, transports, {check, diff: Boolean(opts.diff), vars: opts.vars, signal: opts.interrupt?.signal})
+  if (opts.listen) run.listen(opts.listen)
+  if (opts.interrupt) opts.interrupt.locksHeld = () => [...run.locked]
   // wait_for vip reads every member director of an instance, also ones --limit leaves out (read only).
   const peers = run.targets.some((h) => h.kind === 'director') ? cluster.directors.filter((d) => !run.targets.includes(d)) : []
   const runId = `${process.pid}-${started}`
@@ -219,7 +264,6 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
   const finish = async (host: Host) => {
     const i = run.locked.indexOf(host.name)
     if (i < 0) return
-    run.locked.splice(i, 1)
     const complete = !run.hosts[host.name]?.failed && !run.interrupted
     const settle = complete && !check ? cmd`${settleJournalCommand(cluster.deploy.stateDir, [...run.handledOn(host.name)])}; ` : cmd``
     const unlock = unlockCommand(cluster.deploy.stateDir, runId)
@@ -228,24 +272,22 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
     } catch {
       await unlockOverNewConnection(opts.connect, host, unlock)
     }
+    // Only now: a second Ctrl-C in between must name this host as still locked.
+    run.locked.splice(run.locked.indexOf(host.name), 1)
   }
 
+  const tree: LiveTree = {rows: new Map()}
+  if (opts.renderer === 'tree' && opts.interrupt) opts.interrupt.say = (text) => tree.notice?.(text)
+  run.listen((e) => {
+    if (e.type === 'task-start' && tree.rows.has(e.host)) tree.rows.get(e.host)!.output = e.task
+  })
   const list = new Listr(
     [
       connectAndLock(run, opts, peers, runId, firstProbes),
       decideRelease(run, opts.decideRelease),
-      ...plays.map((_, i) => playTask(run, i, opts.forks ?? cluster.deploy.forks, firstProbes, finish)),
-      {title: 'summary', task: (_, t) => void (t.title = summaryLine(run.results, check))},
+      ...plays.map((_, i) => playTask(run, i, opts.forks ?? cluster.deploy.forks, firstProbes, finish, tree)),
     ],
-    {
-      renderer: opts.renderer ?? 'default',
-      // A failed play must not abort the summary: the batch/play skips above stop the run.
-      exitOnError: false,
-      collectErrors: false,
-      // listr2's own SIGINT handler exits the process at once, leaving every lock behind: the command handles it.
-      registerSignalListeners: false,
-      rendererOptions: {collapseSubtasks: false, showErrorMessage: true},
-    } as never,
+    treeOptions(opts.renderer ?? 'silent', tree),
   )
 
   try {
@@ -260,11 +302,18 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
     await Promise.all([...transports.values()].map((t) => (t instanceof Error ? undefined : t.close().catch(() => undefined))))
   }
 
-  return {outcome: run.finalOutcome(), playbook: playbook.name, check, releaseId: run.releaseId, results: run.results, hosts: run.hosts, failure: run.failure, errors: run.errors, durationMs: Date.now() - started}
-}
-
-export function summaryLine(results: TaskResult[], check: boolean): string {
-  const count = (s: string) => results.filter((r) => r.status === s).length
-  const changed = count('changed')
-  return `${check ? 'check: ' : ''}${count('ok')} ok, ${changed} ${check ? 'would change' : 'changed'}, ${count('failed')} failed, ${count('skipped')} skipped`
+  const hosts = Object.fromEntries(Object.entries(run.hosts).map(([h, s]) => [h, {...s, releaseAfter: run.releaseAfter(h)}]))
+  return {
+    outcome: run.finalOutcome(),
+    playbook: playbook.name,
+    command: opts.command,
+    check,
+    releaseId: run.releaseId,
+    results: run.results,
+    hosts,
+    failure: run.failure,
+    mixed: run.mixedInstances(),
+    errors: run.errors,
+    durationMs: Date.now() - started,
+  }
 }

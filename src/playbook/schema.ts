@@ -11,6 +11,8 @@ export const task = z
     notify: z.union([z.literal('auto'), z.array(z.string())]).optional()
       .describe('Handlers to run (once, after the play\'s tasks on that host) when this task changed something; "auto" = the services owning the changed files.'),
     ignore_errors: z.boolean().optional(),
+    changed_when: z.union([z.string(), z.boolean()]).optional().describe('command: changed only when this is true, e.g. "false" for a read-only command, "\'restarted\' in stdout"; reads rc, stdout, stderr and the when-names.'),
+    failed_when: z.union([z.string(), z.boolean()]).optional().describe('command: failed when this is true (default: rc != 0), e.g. "rc != 0 and rc != 3".'),
   })
   .describe('One step of a play on each of its hosts.')
 

@@ -1,4 +1,5 @@
 import type {Cluster, Host} from '../inventory/model.js'
+import type {Playbook} from './schema.js'
 
 /**
  * Host groups a play can target. The ordering ones exist for HA safety: backup_directors are the directors that
@@ -57,4 +58,23 @@ export function limitFilter(cluster: Cluster, limit: string | undefined): (h: Ho
     if (!neg) sawInclude = true
   }
   return (h) => (!sawInclude || include.has(h.name)) && !exclude.has(h.name)
+}
+
+/**
+ * `--start-at-task NAME`, like Ansible: the plays before the first task of that name are left out, and in its play
+ * the steps before it (handlers stay, notified or not as usual). Undefined when no task or post-task has that name.
+ */
+export function startAtTask(pb: Playbook, name: string): Playbook | undefined {
+  const p = pb.plays.findIndex((play) => [...play.tasks, ...(play.post_tasks ?? [])].some((t) => t.name === name))
+  if (p < 0) return undefined
+  const play = pb.plays[p]
+  const t = play.tasks.findIndex((task) => task.name === name)
+  const first = t >= 0 ? {...play, tasks: play.tasks.slice(t)} : {...play, tasks: [], post_tasks: (play.post_tasks ?? []).slice((play.post_tasks ?? []).findIndex((task) => task.name === name))}
+  return {...pb, plays: [first, ...pb.plays.slice(p + 1)]}
+}
+
+/** Each play's hosts once --limit is applied: what --list-hosts prints and what the run connects to. */
+export function playTargets(cluster: Cluster, pb: Playbook, limit: string | undefined): {name: string; hosts: Host[]}[] {
+  const inLimit = limitFilter(cluster, limit)
+  return pb.plays.map((p) => ({name: p.name, hosts: playHosts(cluster, p.hosts).filter(inLimit)}))
 }

@@ -1,8 +1,16 @@
 /**
- * `when:` expressions, deliberately tiny: names (dotted paths into the context), literals ('text', numbers, true,
- * false), ==, !=, not, and, or, parentheses. No function calls, no side effects, nothing from the host.
+ * `when:`, `changed_when:` and `failed_when:` expressions, deliberately tiny: names (dotted paths into the context),
+ * literals ('text', numbers, true, false), ==, !=, `in` (a substring, or a member of a list), not, and, or,
+ * parentheses. No function calls, no side effects, nothing from the host but a command's own rc/stdout/stderr.
+ * Parsed once when the playbook is loaded, so a typo is a problem at its line before any host is contacted.
  */
 type Token = {t: 'name' | 'str' | 'num' | 'op' | 'lp' | 'rp'; v: string}
+
+export type Expr =
+  | {k: 'lit'; v: unknown}
+  | {k: 'name'; path: string}
+  | {k: 'not'; e: Expr}
+  | {k: 'bin'; op: '==' | '!=' | 'in' | 'and' | 'or'; l: Expr; r: Expr}
 
 function tokenize(src: string): Token[] {
   const out: Token[] = []
@@ -20,72 +28,101 @@ function tokenize(src: string): Token[] {
     else if (m[4] !== undefined) out.push({t: 'str', v: m[4]})
     else if (m[5] !== undefined) out.push({t: 'str', v: m[5]})
     else if (m[6] !== undefined) out.push({t: 'num', v: m[6]})
-    else if (['and', 'or', 'not'].includes(m[7])) out.push({t: 'op', v: m[7]})
+    else if (['and', 'or', 'not', 'in'].includes(m[7])) out.push({t: 'op', v: m[7]})
     else out.push({t: 'name', v: m[7]})
   }
   return out
 }
 
-export function evaluateWhen(src: string, ctx: Record<string, unknown>): boolean {
+/** Parses an expression; a syntax error throws with the expression quoted. */
+export function parseWhen(src: string): Expr {
   const toks = tokenize(src)
   let pos = 0
   const peek = () => toks[pos]
   const take = () => toks[pos++]
-  const lookup = (path: string): unknown => {
-    if (path === 'true') return true
-    if (path === 'false') return false
-    let v: unknown = ctx
-    for (const part of path.split('.')) {
-      if (v === null || typeof v !== 'object' || !(part in (v as object))) return undefined
-      v = (v as Record<string, unknown>)[part]
-    }
-    return v
-  }
-  const primary = (): unknown => {
+  const isOp = (v: string) => peek()?.t === 'op' && peek()!.v === v
+  const primary = (): Expr => {
     const tok = take()
     if (!tok) throw new Error(`when: unexpected end of "${src}"`)
     if (tok.t === 'lp') {
-      const v = or()
+      const e = or()
       if (take()?.t !== 'rp') throw new Error(`when: missing ")" in "${src}"`)
-      return v
+      return e
     }
-    if (tok.t === 'op' && tok.v === 'not') return !truthy(cmp())
-    if (tok.t === 'str') return tok.v
-    if (tok.t === 'num') return Number(tok.v)
-    if (tok.t === 'name') return lookup(tok.v)
+    if (tok.t === 'op' && tok.v === 'not') return {k: 'not', e: cmp()}
+    if (tok.t === 'str') return {k: 'lit', v: tok.v}
+    if (tok.t === 'num') return {k: 'lit', v: Number(tok.v)}
+    if (tok.t === 'name') return tok.v === 'true' ? {k: 'lit', v: true} : tok.v === 'false' ? {k: 'lit', v: false} : {k: 'name', path: tok.v}
     throw new Error(`when: unexpected "${tok.v}" in "${src}"`)
   }
-  const cmp = (): unknown => {
-    const left = primary()
-    const op = peek()
-    if (op?.t === 'op' && (op.v === '==' || op.v === '!=')) {
-      take()
-      const right = primary()
-      return op.v === '==' ? left === right : left !== right
+  const cmp = (): Expr => {
+    const l = primary()
+    for (const op of ['==', '!=', 'in'] as const) {
+      if (isOp(op)) {
+        take()
+        return {k: 'bin', op, l, r: primary()}
+      }
     }
-    return left
+    return l
   }
-  const and = (): unknown => {
-    let v = cmp()
-    while (peek()?.t === 'op' && peek()!.v === 'and') {
+  const chain = (op: 'and' | 'or', next: () => Expr) => (): Expr => {
+    let e = next()
+    while (isOp(op)) {
       take()
-      const r = cmp()
-      v = truthy(v) && truthy(r)
+      e = {k: 'bin', op, l: e, r: next()}
     }
-    return v
+    return e
   }
-  const or = (): unknown => {
-    let v = and()
-    while (peek()?.t === 'op' && peek()!.v === 'or') {
-      take()
-      const r = and()
-      v = truthy(v) || truthy(r)
-    }
-    return v
-  }
-  const result = or()
+  const and = chain('and', cmp)
+  const or = chain('or', and)
+  const e = or()
   if (pos !== toks.length) throw new Error(`when: unexpected "${toks[pos].v}" in "${src}"`)
-  return truthy(result)
+  return e
+}
+
+/** The first part of every name an expression reads (`vars.tier` → `vars`): what a playbook check compares with the context's names. */
+export function namesIn(e: Expr): string[] {
+  switch (e.k) {
+    case 'lit':
+      return []
+    case 'name':
+      return [e.path.split('.')[0]]
+    case 'not':
+      return namesIn(e.e)
+    case 'bin':
+      return [...namesIn(e.l), ...namesIn(e.r)]
+  }
+}
+
+export function evaluate(e: Expr, ctx: Record<string, unknown>): unknown {
+  switch (e.k) {
+    case 'lit':
+      return e.v
+    case 'name': {
+      let v: unknown = ctx
+      for (const part of e.path.split('.')) {
+        if (v === null || typeof v !== 'object' || !(part in (v as object))) return undefined
+        v = (v as Record<string, unknown>)[part]
+      }
+      return v
+    }
+    case 'not':
+      return !truthy(evaluate(e.e, ctx))
+    case 'bin': {
+      const l = evaluate(e.l, ctx)
+      if (e.op === 'and') return truthy(l) && truthy(evaluate(e.r, ctx))
+      if (e.op === 'or') return truthy(l) || truthy(evaluate(e.r, ctx))
+      const r = evaluate(e.r, ctx)
+      if (e.op === '==') return l === r
+      if (e.op === '!=') return l !== r
+      if (Array.isArray(r)) return r.includes(l)
+      return typeof r === 'string' && typeof l === 'string' ? r.includes(l) : false
+    }
+  }
+}
+
+export function evaluateWhen(src: string, ctx: Record<string, unknown>): boolean {
+  return truthy(evaluate(parseWhen(src), ctx))
 }
 
 function truthy(v: unknown): boolean {

@@ -78,7 +78,7 @@ describe('releases', () => {
     const states = new Map([['lb1', state('B', h('A', 'B'))], ['lb2', state('B', h('A', 'B'), ['B'])]])
     assert.match((rollbackDecision(undefined, false)(states) as {refused: string}).refused, /release A is not on lb2 \(pruned, or never deployed there\)/)
     assert.deepEqual(rollbackDecision(undefined, true)(states), {id: 'A', vars: {release: 'A', force: true}})
-    assert.match((rollbackDecision('Z', false)(states) as {refused: string}).refused, /no host has release Z \(known: A, B\)/)
+    assert.match((rollbackDecision('Z', false)(states) as {invalid: string}).invalid, /--to: no host has release Z \(known: A, B\)/)
   })
   test('pruning keeps the current release, the rollback target and the last activated, whatever their names', () => {
     // r1 is the oldest by name and by date, and the rollback target once r4 is active: it stays.

@@ -1,0 +1,24 @@
+import type {Host} from '../inventory/model.js'
+import type {Playbook, Task} from '../playbook/schema.js'
+
+/** --list-hosts: each play and the hosts it would run on (after --limit), like ansible-playbook --list-hosts. */
+export function listHostsText(file: string, plays: {name: string; hosts: Host[]}[]): string {
+  const lines = [`playbook: ${file}`]
+  plays.forEach((p, i) => lines.push('', `  play #${i + 1} (${p.name}): ${p.hosts.length} host(s)`, ...p.hosts.map((h) => `    ${h.name}`)))
+  return lines.join('\n')
+}
+
+const describe = (t: Partial<Task> & {name: string; module: string}) =>
+  [t.name, `[${t.module}]`, t.when ? `when: ${t.when}` : '', t.notify ? `notify: ${Array.isArray(t.notify) ? t.notify.join(', ') : t.notify}` : ''].filter(Boolean).join('  ')
+
+/** --list-tasks: each play's tasks, handlers and post-tasks in the order they run. */
+export function listTasksText(file: string, pb: Playbook): string {
+  const lines = [`playbook: ${file}`]
+  pb.plays.forEach((p, i) => {
+    lines.push('', `  play #${i + 1} (${p.name}): hosts ${Array.isArray(p.hosts) ? p.hosts.join(', ') : p.hosts}${p.serial ? `, serial ${p.serial}` : ''}`)
+    for (const t of p.tasks) lines.push(`    ${describe(t)}`)
+    for (const [name, h] of Object.entries(p.handlers ?? {})) lines.push(`    handler ${name}: ${describe(h)}`)
+    for (const t of p.post_tasks ?? []) lines.push(`    ${describe(t)}`)
+  })
+  return lines.join('\n')
+}
