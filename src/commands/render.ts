@@ -2,13 +2,13 @@ import {describePem} from '../inventory/certs.js'
 import {Command, Flags} from '@oclif/core'
 import {mkdirSync, writeFileSync, chmodSync} from 'node:fs'
 import {dirname, join} from 'node:path'
-import {holdsSecret, redact} from '../render/secret-lines.js'
+import {redact} from '../render/secret-lines.js'
 import {renderCluster} from '../render/index.js'
 import {inventoryArg, loadOrExit} from '../cli/inventory.js'
 
 export default class Render extends Command {
   static description = `Render every file each host needs (keepalived.conf, haproxy.cfg, sysctl drop-ins, ipvsadm rules, real-server and notify scripts) without contacting any host.
-Printed output masks secrets (VRRP and stats passwords, anything from \${env:} or \${file:}) unless --show-secrets; files written with --out contain the real values (mode 0600 for files holding secrets).`
+Printed output masks secrets (VRRP and stats passwords, anything from \${env:} or \${file:}) unless --show-secrets; files written with --out contain the real values, with the mode each has on the hosts (keepalived.conf and haproxy.cfg 0600 when they hold a password, scripts executable).`
 
   static examples = [
     '<%= config.bin %> render prod',
@@ -23,11 +23,12 @@ Printed output masks secrets (VRRP and stats passwords, anything from \${env:} o
     out: Flags.string({description: 'Write files under DIR/HOST/<absolute path> instead of printing them'}),
     'show-secrets': Flags.boolean({description: 'Print secrets in clear text (never the default)'}),
     json: Flags.boolean({description: 'Print hosts and files as JSON (contents masked unless --show-secrets)'}),
+    'no-secrets': Flags.boolean({exclusive: ['out', 'show-secrets'], description: 'Render without reading any ${env:…} or ${file:…} (each stands for a placeholder, masked like any secret): the printed files, in CI'}),
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Render)
-    const {cluster} = loadOrExit(this, args.inventory, flags.json)
+    const {cluster} = loadOrExit(this, args.inventory, flags.json, undefined, {noSecrets: flags['no-secrets']})
     const known = [...cluster.directors, ...cluster.realServers].map((h) => h.name)
     for (const h of flags.host ?? []) {
       if (!known.includes(h)) this.error(redact(`host "${h}" is not in inventory ${cluster.name} (hosts: ${known.join(', ')})`, cluster.secrets), {exit: 2})
@@ -42,9 +43,9 @@ Printed output masks secrets (VRRP and stats passwords, anything from \${env:} o
         for (const f of files) {
           const target = join(flags.out, host, f.path)
           mkdirSync(dirname(target), {recursive: true})
-          const mode = holdsSecret(f.content, cluster.secrets) ? 0o600 : f.mode
-          writeFileSync(target, f.content, {mode})
-          chmodSync(target, mode)
+          // The mode each file has on the hosts: by its kind, root-only where a secret-bearing file holds one.
+          writeFileSync(target, f.content, {mode: f.mode})
+          chmodSync(target, f.mode)
         }
       }
     }

@@ -8,7 +8,8 @@ import {systemResolver, type Resolver} from './names.js'
 import {resolveCluster} from './resolve.js'
 import {inventory as inventorySchema, type RawInventory} from './schema/index.js'
 import {schemaProblems} from './schema-errors.js'
-import {interpolateSecrets, literalSecrets, maskProblems} from './secrets.js'
+import {SECRET_MIN, interpolateSecrets, literalSecrets, maskProblems} from './secrets.js'
+import type {Path} from './problems.js'
 import {Source} from './source.js'
 
 export interface LoadOptions {
@@ -16,6 +17,8 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv
   /** How host names lbctl needs the address of are resolved (default: the system's resolver; see names.ts). */
   resolver?: Resolver
+  /** `validate --no-secrets`: every ${env:…}/${file:…} stands for a placeholder; nothing is read. */
+  noSecrets?: boolean
 }
 
 /**
@@ -68,7 +71,7 @@ export function loadInventoryText(text: string, file: string, opts: LoadOptions 
     throw new InventoryError([source.problem([], 'the inventory must be a YAML mapping', 'start with `name: CLUSTER` (see README, "Inventory")')])
   }
 
-  const {value, secrets, problems: secretProblems, badPaths} = interpolateSecrets(plain, {env: opts.env ?? process.env, source})
+  const {value, secrets, problems: secretProblems, badPaths, short} = interpolateSecrets(plain, {env: opts.env ?? process.env, source, placeholders: opts.noSecrets})
   // Every text an error can carry is masked: resolved ${…} values and passwords written into the file alike.
   const fail = (problems: Problem[]): never => {
     throw new InventoryError(maskProblems(problems, [...secrets, ...literalSecrets(value)]))
@@ -96,7 +99,16 @@ export function loadInventoryText(text: string, file: string, opts: LoadOptions 
   problems.push(...refProblems, ...checks.errors)
   if (problems.length > 0) return fail(problems)
   const notes = resolved.map((r) => source.problem(r.path, `${r.name} resolves to ${r.address} here: lbctl uses that address`))
-  return {cluster, warnings: maskProblems(checks.warnings, cluster.secrets), resolved: maskProblems(notes, cluster.secrets)}
+  const weak = [...short, ...literalPasswords(plain as RawInventory)].map((p) => source.problem(p, `this secret is shorter than ${SECRET_MIN} characters: easy to guess, and lbctl can mask it only where it stands on its own`, `use at least ${SECRET_MIN} characters (keepalived's auth_pass takes at most 8)`))
+  return {cluster, warnings: maskProblems([...checks.warnings, ...weak], cluster.secrets), resolved: maskProblems(notes, cluster.secrets)}
+}
+
+/** Passwords written into the file itself (as written, before ${…}) that are too short to be a secret worth the name. */
+function literalPasswords(raw: RawInventory): Path[] {
+  const short = (v: unknown) => (typeof v === 'string' || typeof v === 'number') && !String(v).includes('${') && [...String(v)].length < SECRET_MIN
+  const out: Path[] = Object.entries(raw.vrrp_instances ?? {}).filter(([, i]) => short(i.auth_pass)).map(([name]) => ['vrrp_instances', name, 'auth_pass'])
+  if (short(raw.haproxy?.stats?.auth?.password)) out.push(['haproxy', 'stats', 'auth', 'password'])
+  return out
 }
 
 /** Literal passwords of a file that could not be parsed as a whole: whatever the lines that hold them say. */

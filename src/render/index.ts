@@ -3,7 +3,7 @@
  * and the same inventory always gives the same bytes.
  */
 import type {Cluster, Director, RealServer} from '../inventory/model.js'
-import {configMode, managedHeader} from './header.js'
+import {configMode, managedHeader, scriptMode} from './header.js'
 import {scriptsOf, servicesOf} from './membership.js'
 import {PATHS} from './paths.js'
 import {RenderError} from './quote.js'
@@ -50,7 +50,7 @@ export function renderCluster(cluster: Cluster): {host: string; files: RenderedF
 function renderDirector(cluster: Cluster, d: Director): RenderedFile[] {
   const files: RenderedFile[] = []
   const config = (path: string, kind: RenderedFile['kind'], content: string, extra: Partial<RenderedFile>): void => {
-    files.push({path, content, mode: configMode(content, cluster), kind, ...extra})
+    files.push({path, content, mode: configMode(content, cluster, kind), kind, ...extra})
   }
 
   config(PATHS.keepalivedConf, 'keepalived', renderTemplate('keepalived.conf', keepalivedView(cluster, d)), {validate: 'keepalived', service: 'keepalived'})
@@ -72,7 +72,8 @@ function renderDirector(cluster: Cluster, d: Director): RenderedFile[] {
 
   // keepalived runs its scripts afresh on every call: a changed script needs no reload.
   if (cluster.notifications.script) {
-    files.push({path: PATHS.notifyScript, content: renderTemplate('notify.sh', notifyView(cluster, d)), mode: SCRIPT, kind: 'script', validate: 'shell'})
+    const content = renderTemplate('notify.sh', notifyView(cluster, d))
+    files.push({path: PATHS.notifyScript, content, mode: scriptMode(content, cluster), kind: 'script', validate: 'shell'})
   }
   if (scriptsOf(cluster, d).some((s) => s.kind === 'restart_haproxy')) {
     files.push({path: PATHS.checkHaproxyScript, content: renderTemplate('check-haproxy.sh', checkHaproxyView(cluster)), mode: SCRIPT, kind: 'script', validate: 'shell'})
