@@ -4,13 +4,14 @@
  *
  * Supported config keys: HostName, User, Port, IdentityFile, ProxyJump,
  * UserKnownHostsFile, StrictHostKeyChecking, HostKeyAlias, ConnectTimeout,
- * ServerAliveInterval, ServerAliveCountMax, IdentityAgent.
- * Not supported: Include, Match exec (never run: resolving a host must not
- * execute local commands), ProxyCommand, CertificateFile.
+ * ServerAliveInterval, ServerAliveCountMax, IdentityAgent, and Include (see
+ * ssh-include.ts). Not supported: Match exec (never run: resolving a host must
+ * not execute local commands), ProxyCommand, CertificateFile.
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { homedir, userInfo } from 'node:os'
 import SSHConfig from 'ssh-config'
+import { expandIncludes } from './ssh-include.js'
 import type { SshTarget } from './types.js'
 
 export interface ResolvedHost {
@@ -50,9 +51,10 @@ const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa']
 
 type Computed = Record<string, string | string[]>
 
-function loadConfig(path: string): SSHConfig | undefined {
+function loadConfig(path: string, home: string): SSHConfig | undefined {
   if (!existsSync(path)) return undefined
-  return SSHConfig.parse(readFileSync(path, 'utf8'))
+  // A relative Include in the user's config is under ~/.ssh, wherever the config itself was read from.
+  return SSHConfig.parse(expandIncludes(readFileSync(path, 'utf8'), { home, baseDir: `${home}/.ssh` }))
 }
 
 function first(v: string | string[] | undefined): string | undefined {
@@ -122,7 +124,7 @@ export function parseJumpSpec(spec: string): { user?: string; host: string; port
 
 export function resolveTarget(target: SshTarget, opts: ResolveOptions = {}): ResolvedHost {
   const home = opts.home ?? homedir()
-  const cfg = loadConfig(opts.sshConfigPath ?? `${home}/.ssh/config`)
+  const cfg = loadConfig(opts.sshConfigPath ?? `${home}/.ssh/config`, home)
   return resolveOne(target, cfg, opts, home)
 }
 

@@ -120,3 +120,18 @@ test('parseJumpSpec', () => {
   assert.deepEqual(parseJumpSpec('[::1]:2200'), { host: '::1', port: 2200 })
   assert.deepEqual(parseJumpSpec('u@[fe80::1]'), { user: 'u', host: 'fe80::1' })
 })
+
+test('Include: relative to ~/.ssh, globs in lexical order, inside a Host block, and the block goes on after it', () => {
+  mkdirSync(join(home, '.ssh', 'config.d'), { recursive: true })
+  writeFileSync(join(home, '.ssh', 'config.d', '10-lb.conf'), 'Host lb-inc\n  HostName 10.0.0.51\n  User incl\n')
+  writeFileSync(join(home, '.ssh', 'config.d', '20-web.conf'), 'Host web-inc\n  Port 2201\n')
+  writeFileSync(join(home, '.ssh', 'config.d', 'README'), 'Host lb-inc\n  HostName 10.9.9.9\n')
+  writeFileSync(join(home, '.ssh', 'jump-port'), '  Port 2022\n')
+  const inc = join(home, 'config-with-include')
+  writeFileSync(inc, 'Host gw\n  HostName gw.example\n  Include jump-port\n  User gwuser\nInclude config.d/*.conf ~/.ssh/missing-*.conf\nHost *\n  User fallback\n')
+  const lb = resolveTarget({ name: 'lb', host: 'lb-inc' }, { sshConfigPath: inc, home })
+  assert.deepEqual([lb.hostname, lb.user], ['10.0.0.51', 'incl'], 'Debian\'s "Include config.d/*.conf" is honoured; README does not match *.conf')
+  assert.equal(resolveTarget({ name: 'w', host: 'web-inc' }, { sshConfigPath: inc, home }).port, 2201)
+  const gw = resolveTarget({ name: 'gw', host: 'gw' }, { sshConfigPath: inc, home })
+  assert.deepEqual([gw.hostname, gw.port, gw.user], ['gw.example', 2022, 'gwuser'], 'an Include inside Host gw adds to gw')
+})
