@@ -2,11 +2,12 @@ import {writeFileSync} from 'node:fs'
 import {createInterface} from 'node:readline/promises'
 import {Command, Flags} from '@oclif/core'
 import {inventoryArg, loadOrExit} from '../cli/inventory.js'
-import {isLabInventory} from '../failover/lab-guard.js'
+import {runningLabOf} from '../failover/lab-guard.js'
 import {runFailoverTest} from '../failover/run.js'
 import {loadScenarios, selectScenarios, type Scenario} from '../failover/scenarios.js'
-import {InventoryError, formatProblem, resolveInventoryPath, sortProblems} from '../inventory/index.js'
+import {InventoryError, formatProblem, sortProblems} from '../inventory/index.js'
 import {failoverJson, failoverTable, table} from '../report/failover-table.js'
+import {SCHEMA_VERSION} from '../report/run-view.js'
 import {junitXml} from '../report/junit.js'
 import {timelineHtml, timelineSvg} from '../report/timeline.js'
 
@@ -66,7 +67,8 @@ Exit codes: 0 every scenario passed, 1 one failed, 2 invalid inventory/scenarios
       this.error((error as Error).message, {exit: 2})
     }
     if (flags.list) {
-      this.log(table([['SCENARIO', 'DEFAULT', 'DESCRIPTION'], ...all.map((s) => [s.name, s.default ? 'yes' : 'no', s.description])]))
+      if (flags.json) this.log(JSON.stringify({schema_version: SCHEMA_VERSION, scenarios: all.map((s) => ({name: s.name, default: s.default, description: s.description}))}, null, 2))
+      else this.log(table([['SCENARIO', 'DEFAULT', 'DESCRIPTION'], ...all.map((s) => [s.name, s.default ? 'yes' : 'no', s.description])]))
       return
     }
     if (flags.report && !/\.(html?|svg)$/i.test(flags.report)) this.error('--report: give a file ending in .html or .svg', {exit: 2})
@@ -74,8 +76,7 @@ Exit codes: 0 every scenario passed, 1 one failed, 2 invalid inventory/scenarios
       if (!/^\/[\x21-\x7e]*$/.test(v)) this.error(`--${flag}: give a URL path starting with "/" and without spaces (got ${JSON.stringify(v)})`, {exit: 2})
     }
 
-    const guard = isLabInventory(resolveInventoryPath(args.inventory))
-    if (!guard.lab && !flags.yes) await this.confirm(cluster.name, cluster.directors.map((d) => d.name), scenarios)
+    if (!runningLabOf(cluster) && !flags.yes) await this.confirm(cluster.name, cluster.directors.map((d) => d.name), scenarios)
 
     const controller = new AbortController()
     let interrupts = 0
@@ -132,7 +133,7 @@ Exit codes: 0 every scenario passed, 1 one failed, 2 invalid inventory/scenarios
 
   /** Outside the lab this kills daemons on real machines: say so and ask, or refuse without a terminal. */
   private async confirm(name: string, directors: string[], scenarios: Scenario[]): Promise<void> {
-    const what = `failover-test will kill and restart services on ${directors.join(', ')} (inventory "${name}", which is not a lab inventory): ${scenarios.map((s) => s.name).join(', ')}`
+    const what = `failover-test will kill and restart services on ${directors.join(', ')} (inventory "${name}", which is not a lab inventory: its hosts are not those of a lab running here): ${scenarios.map((s) => s.name).join(', ')}`
     if (!process.stdin.isTTY) this.error(`${what}.\nRefusing without confirmation: no terminal to ask on. Re-run with --yes if that is what you want.`, {exit: 3})
     const rl = createInterface({input: process.stdin, output: process.stderr})
     const answer = await rl.question(`${what}.\nContinue? Type "yes": `)

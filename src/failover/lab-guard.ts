@@ -1,25 +1,39 @@
 /**
- * Whether an inventory describes a lab of this machine, where killing daemons harms nobody: it still carries the
- * line `lbctl lab up` writes at its top, and that lab is up here (its state file exists). A copy of a lab inventory
- * with edits (a test's variant) still counts; a production inventory never carries the line.
+ * Whether an inventory describes a lab that is up on this machine, where killing daemons harms nobody. Told by what
+ * the inventory would touch, not by what it says about itself: every host it names (directors, real servers,
+ * clients) is a host of one running lab — same name, same address — and is reached at that address, directly. An
+ * edited copy that points one host somewhere else is not a lab, whatever comment it carries.
  */
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {inventoryMarker} from '../lab/inventory.js'
-import {stateDirOf} from '../lab/plan.js'
+import type {Cluster} from '../inventory/model.js'
+import {labRoot} from '../lab/plan.js'
+import type {LabState} from '../lab/state.js'
 
-export function labNameOf(text: string): string | undefined {
-  const m = /^# Written by `lbctl lab up --name ([A-Za-z0-9_-]+)`/m.exec(text.split('\n').slice(0, 5).join('\n'))
-  return m && text.includes(inventoryMarker(m[1])) ? m[1] : undefined
+function readLab(dir: string): LabState | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'lab.json'), 'utf8')) as LabState
+  } catch {
+    return undefined
+  }
 }
 
-export function isLabInventory(file: string): {lab: boolean; name?: string} {
-  let text: string
+/** The name of the running lab whose hosts are exactly where this inventory's hosts are, if there is one. */
+export function runningLabOf(cluster: Cluster): string | undefined {
+  let names: string[]
   try {
-    text = readFileSync(file, 'utf8')
+    names = readdirSync(labRoot())
   } catch {
-    return {lab: false}
+    return undefined
   }
-  const name = labNameOf(text)
-  return {lab: Boolean(name && existsSync(join(stateDirOf(name), 'lab.json'))), name}
+  const hosts = [...cluster.directors, ...cluster.realServers, ...cluster.clients]
+  for (const name of names.sort()) {
+    const lab = readLab(join(labRoot(), name))
+    // The lab's bridge exists exactly while the lab is up (lab down removes it).
+    if (!lab || !existsSync(`/sys/class/net/${lab.bridge}`)) continue
+    const addresses = new Map(lab.hosts.map((h) => [h.name, h.address]))
+    const inLab = (h: (typeof hosts)[number]) => addresses.get(h.name) === h.address && h.ssh.host === h.address && !h.ssh.proxyJump && (h.ssh.port ?? 22) === 22
+    if (hosts.length > 0 && hosts.every(inLab)) return name
+  }
+  return undefined
 }

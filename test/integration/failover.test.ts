@@ -174,10 +174,13 @@ describe('lbctl failover-test on the lab', {concurrency: false}, () => {
     await assertInitial('after the inconclusive run', before)
   })
 
-  test('a non-lab inventory is refused without a terminal unless --yes, and nothing is touched', async () => {
+  test('an inventory that reaches a host outside the running lab is refused without a terminal unless --yes, and nothing is touched', async () => {
     const before = await state()
+    // The lab's own comment stays: what decides is where the hosts are, and lb2 is now reached at another address.
     const copy = join(lab.inventoryDir, 'prod-like.yaml')
-    writeFileSync(copy, readFileSync(lab.inventory, 'utf8').split('\n').filter((l) => !l.startsWith('# Written by')).join('\n'))
+    const edited = readFileSync(lab.inventory, 'utf8').replace(/^( {2}lb2: \{ address: [0-9.]+, priority: \d+) \}$/m, '$1, ssh: { host: 203.0.113.12 } }')
+    assert.match(edited, /ssh: \{ host: 203\.0\.113\.12 \}/)
+    writeFileSync(copy, edited)
     const r = await lbctl(['failover-test', copy])
     assert.equal(r.code, 3)
     assert.match(r.stderr, /not a lab inventory.*\n.*Refusing without confirmation: no terminal to ask on\. Re-run with --yes/s)

@@ -11,13 +11,11 @@ import {join} from 'node:path'
 import {describe, test} from 'node:test'
 import {backupPriority, downFileOf, returnS, trackedScripts} from '../../src/failover/bounds.js'
 import {healthProblems, holderDifferences, parseState} from '../../src/failover/health.js'
-import {labNameOf} from '../../src/failover/lab-guard.js'
 import {parseProbeLine, targetSpec} from '../../src/failover/remote-probe.js'
 import {loadScenarios, selectScenarios} from '../../src/failover/scenarios.js'
 import {parseMarks, withEnv} from '../../src/failover/steps.js'
 import {faultTarget, pickInstance, probeTargets} from '../../src/failover/targets.js'
 import {InventoryError, loadInventoryText} from '../../src/inventory/index.js'
-import {inventoryMarker} from '../../src/lab/inventory.js'
 import {raw} from '../../src/shell/index.js'
 
 const T1 = `name: unit
@@ -169,11 +167,5 @@ describe('remote plumbing', () => {
       ['db 10.0.0.100:3306', 40, 1.2, true, 'connected'],
       ['web 10.0.0.100:443', 60, 0.3, false, 'ECONNREFUSED'],
     ])
-  })
-
-  test('a lab inventory is told by the line lab up writes at its top', () => {
-    assert.equal(labNameOf(`# yaml-language-server: x\n${inventoryMarker('itfail')}\nname: itfail\n`), 'itfail')
-    assert.equal(labNameOf('name: prod\n'), undefined)
-    assert.equal(labNameOf('name: prod\n\n\n\n\n# Written by `lbctl lab up --name x`\n'), undefined, 'only at the top')
   })
 })
