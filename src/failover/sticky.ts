@@ -76,7 +76,9 @@ export async function sourceClients(client: Transport, t: ProbeTarget, m: number
   const before = await ask(client, sources, t, path)
   return {
     async after() {
-      const again = await ask(client, sources, t, path)
+      // In the other order: a round-robin balancer that hands out servers in turn would otherwise give the same
+      // sequence the same servers again, and look sticky when it is not.
+      const again = await ask(client, [...sources].reverse(), t, path)
       const clients = sources.map((s) => ({id: s, before: before.get(s), after: again.get(s)}))
       return {by: 'source', total: sources.length, kept: clients.filter((c) => c.before && c.before === c.after).length, clients}
     },
