@@ -27,11 +27,12 @@ export interface LoadOptions {
  */
 export function resolveInventoryPath(ref: string, cwd = process.cwd()): string {
   const looksLikePath = ref.includes('/') || /\.ya?ml$/.test(ref)
-  const candidates = looksLikePath ? [resolve(cwd, ref)] : [join(cwd, 'inventories', `${ref}.yaml`), join(cwd, 'inventories', `${ref}.yml`)]
+  // inventories/labs/ holds what `lbctl lab up` writes (git ignores it): `lbctl deploy lab` finds it by name too.
+  const dirs = [join(cwd, 'inventories'), join(cwd, 'inventories', 'labs')]
+  const candidates = looksLikePath ? [resolve(cwd, ref)] : dirs.flatMap((d) => [join(d, `${ref}.yaml`), join(d, `${ref}.yml`)])
   const found = candidates.find((c) => existsSync(c))
   if (found) return found
-  const dir = join(cwd, 'inventories')
-  const known = existsSync(dir) ? readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).map((f) => f.replace(/\.ya?ml$/, '')) : []
+  const known = [...new Set(dirs.flatMap((d) => (existsSync(d) ? readdirSync(d).filter((f) => /\.ya?ml$/.test(f)).map((f) => f.replace(/\.ya?ml$/, '')) : [])))]
   throw new InventoryError([
     {
       file: looksLikePath ? ref : join('inventories', `${ref}.yaml`),

@@ -1,10 +1,13 @@
-import {join} from 'node:path'
+import {basename, dirname, join} from 'node:path'
 import type {LabPlan} from './plan.js'
 
 export const identityFileOf = (plan: LabPlan) => join(plan.stateDir, 'id_ed25519')
 export const knownHostsOf = (plan: LabPlan) => join(plan.stateDir, 'known_hosts')
 export const vrrpPassOf = (plan: LabPlan) => join(plan.stateDir, 'vrrp.pass')
 export const statsPassOf = (plan: LabPlan) => join(plan.stateDir, 'stats.pass')
+
+/** The project's JSON Schema as seen from the inventory: inventories/labs/ is one level deeper than inventories/. */
+export const schemaRef = (inventoryPath: string) => `${basename(dirname(inventoryPath)) === 'labs' ? '../../' : '../'}schema/inventory.schema.json`
 
 /** The generated inventory's second line; `lab down` only deletes an inventory that still carries it. */
 export const inventoryMarker = (name: string) => `# Written by \`lbctl lab up --name ${name}\`; rewritten on every lab up. Do not edit.`
@@ -26,7 +29,7 @@ export function renderInventory(plan: LabPlan): string {
   const clients = plan.hosts.filter((h) => h.role === 'client')
   const file = (p: string) => y(`\${file:${p}}`)
   const out = [
-    '# yaml-language-server: $schema=../schema/inventory.schema.json',
+    `# yaml-language-server: $schema=${schemaRef(plan.inventoryPath)}`,
     inventoryMarker(plan.name),
     `name: ${y(plan.name)}`,
     'groups:',

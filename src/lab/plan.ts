@@ -8,6 +8,8 @@ import {LabError} from './run.js'
 export const LAB_NAME_RE = /^[a-z][a-z0-9-]{0,31}$/
 
 export const DEFAULT_SUBNET = '198.18.0.0/24'
+/** Where lab up writes a lab's inventories unless told otherwise: a directory .gitignore covers (they name lab keys). */
+export const LAB_INVENTORY_DIR = join('inventories', 'labs')
 export const DEFAULT_DIRECTORS = 2
 export const DEFAULT_REAL_SERVERS = 3
 

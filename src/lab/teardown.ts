@@ -1,7 +1,7 @@
 import {access, readFile, rm} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 import {findInit, ipBatch, listLinks, listNetns, pidsByNetns, processesWithArg} from './network.js'
-import {bridgeName, linkAlias, linkTag, netnsPrefix, stateDirOf, vethName} from './plan.js'
+import {LAB_INVENTORY_DIR, bridgeName, linkAlias, linkTag, netnsPrefix, stateDirOf, vethName} from './plan.js'
 import {LabError, run, sleep} from './run.js'
 import {type LabState, readState, removeInventory} from './state.js'
 import {lvsInventoryPath, teardownVms} from './vm/index.js'
@@ -120,7 +120,7 @@ export async function teardownLab(name: string, opts: {inventoryDir?: string} = 
   if (bridge) await run(['ip', 'link', 'del', bridge])
   await unmountUnder(stateDir)
   const removedFiles: string[] = []
-  const inventory = state?.inventoryPath ?? resolve(opts.inventoryDir ?? 'inventories', `${name}.yaml`)
+  const inventory = state?.inventoryPath ?? resolve(opts.inventoryDir ?? LAB_INVENTORY_DIR, `${name}.yaml`)
   if (await removeInventory(inventory, name)) removedFiles.push(inventory)
   for (const topology of ['lvs-dr', 'lvs-nat'] as const) {
     const lvs = lvsInventoryPath(inventory, topology)!

@@ -2,7 +2,7 @@ import {access, rm} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import {type Launched, checkStateDirVisible, hostKeyPath, hostPorts, initScriptPath, launchHost, listening, prepareHost, tailLog, tcpProbe} from './host.js'
 import {type Segment, checkSubnetFree, createHostLinks, ensureBridge, findInit, listLinks, listNetns, pidsByNetns} from './network.js'
-import {DEFAULT_DIRECTORS, DEFAULT_REAL_SERVERS, DEFAULT_SUBNET, type LabHostPlan, type LabPlan, type LabTopology, checkLabName, makePlan, netnsPrefix, stateDirOf} from './plan.js'
+import {DEFAULT_DIRECTORS, DEFAULT_REAL_SERVERS, DEFAULT_SUBNET, LAB_INVENTORY_DIR, type LabHostPlan, type LabPlan, type LabTopology, checkLabName, makePlan, netnsPrefix, stateDirOf} from './plan.js'
 import {checkPrereqs} from './prereqs.js'
 import {LabError, mapLimit, sleep} from './run.js'
 import {cleanupMachine, ensureLabFiles, ensureMountpoints, readState, removeInventory, withLock, writeClientFiles, writeState} from './state.js'
@@ -73,7 +73,7 @@ async function upLocked(name: string, o: LabUpOptions, clock: Clock): Promise<La
     directors: o.directors ?? state?.directors ?? DEFAULT_DIRECTORS,
     realServers: o.realServers ?? state?.realServers ?? DEFAULT_REAL_SERVERS,
     subnet: o.subnet ?? state?.subnet ?? DEFAULT_SUBNET,
-    inventoryDir: o.inventoryDir ?? (state ? dirname(state.inventoryPath) : 'inventories'),
+    inventoryDir: o.inventoryDir ?? (state ? dirname(state.inventoryPath) : LAB_INVENTORY_DIR),
     topology: o.topology ?? state?.topology ?? 'namespaces',
   })
   checkStateDirVisible(plan.stateDir)

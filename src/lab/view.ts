@@ -49,10 +49,11 @@ export function formatUp(r: LabUpResult): string[] {
     r.removed.length ? `${r.removed.length} removed` : '',
   ].filter(Boolean).join(', ')
   const nameFlag = r.name === 'lab' ? '' : ` --name ${r.name}`
-  // lbctl finds inventories/NAME.yaml by NAME when run from the directory above it.
-  const ref = r.inventory === join(process.cwd(), 'inventories', `${r.name}.yaml`) ? r.name : shortPath(r.inventory!)
+  // lbctl finds inventories/NAME.yaml and inventories/labs/NAME.yaml by NAME when run from the directory above them.
+  const byName = [join(process.cwd(), 'inventories', `${r.name}.yaml`), join(process.cwd(), 'inventories', 'labs', `${r.name}.yaml`)]
+  const ref = byName.includes(r.inventory!) ? r.name : shortPath(r.inventory!)
   const firstDirector = r.hosts.find((h) => h.role === 'director')?.name ?? 'lb1'
-  const lvs = r.lvsInventory ? shortPath(r.lvsInventory).replace(/^inventories\/(.*)\.yaml$/, '$1') : undefined
+  const lvs = r.lvsInventory ? shortPath(r.lvsInventory).replace(/^inventories\/(?:labs\/)?([^/]*)\.yaml$/, '$1') : undefined
   const boots = Object.entries(r.vmBootMs ?? {}).map(([h, ms]) => `${h} ${(ms / 1000).toFixed(1)} s`)
   return [
     `Lab "${r.name}" is ${r.up ? 'up' : 'NOT fully up'}: ${r.hosts.length} hosts (${what}) in ${(r.elapsedMs / 1000).toFixed(2)} s`,

@@ -11,7 +11,7 @@ export default class LabDown extends Command {
 
   static flags = {
     name: Flags.string({default: 'lab', description: 'Lab name.'}),
-    'inventory-dir': Flags.string({description: 'Where the lab\'s inventory is, if its state is lost (default ./inventories).'}),
+    'inventory-dir': Flags.string({description: 'Where the lab\'s inventory is, if its state is lost (default ./inventories/labs).'}),
   }
 
   async run(): Promise<DownResult> {

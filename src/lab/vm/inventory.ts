@@ -1,6 +1,6 @@
 import {mkdir, rename, writeFile} from 'node:fs/promises'
 import {dirname} from 'node:path'
-import {identityFileOf, inventoryMarker, knownHostsOf, vrrpPassOf} from '../inventory.js'
+import {identityFileOf, inventoryMarker, knownHostsOf, schemaRef, vrrpPassOf} from '../inventory.js'
 import {type LabPlan, VIP_OFFSETS, intToIp, parseSubnet} from '../plan.js'
 
 /** inventories/NAME-dr.yaml or NAME-nat.yaml, beside the lab's HAProxy inventory NAME.yaml. */
@@ -29,7 +29,7 @@ export function renderLvsInventory(plan: LabPlan): string {
   const name = `${plan.name}-${nat ? 'nat' : 'dr'}`
   const check = '{ type: HTTP_GET, path: /health, status_code: 200, connect_timeout: 2, retry: 1, delay_before_retry: 1 }'
   const out = [
-    '# yaml-language-server: $schema=../schema/inventory.schema.json',
+    `# yaml-language-server: $schema=${schemaRef(plan.inventoryPath)}`,
     inventoryMarker(plan.name),
     `# ${nat ? 'T4, LVS-NAT: the real servers sit on the inside bridge and route back through the floating DIP' : 'T2, LVS-DR: the real servers answer clients directly, with the VIPs on lo'}.`,
     `name: ${name}`,
