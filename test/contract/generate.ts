@@ -35,14 +35,24 @@ const durations = (g: G) => pick<string | number>(g, ['1ms', '500ms', '5s', '30s
 export interface Drawn {
   inventory: Obj
   env: Record<string, string>
+  /** What the host names of the inventory resolve to where lbctl validates; a name missing here does not resolve. */
+  hosts: Record<string, string>
 }
 
-/** One inventory and the environment its ${env:…} secrets read. */
+/** One inventory, the environment its ${env:…} secrets read, and the names lbctl can resolve. */
 export const inventory: fc.Arbitrary<Drawn> = fc.gen().map((g) => draw(g))
 
 function draw(g: G): Drawn {
   const env: Record<string, string> = {}
+  const hosts: Record<string, string> = {}
   const net = `10.${int(g, 0, 255)}.${int(g, 0, 255)}`
+  // A host written by name: it resolves to `address` (or, now and then, not at all: lbctl must refuse it where it
+  // needs the address, and leave it to HAProxy where HAProxy is the one resolving it).
+  const named = (p: number, name: string, address: string): string => {
+    if (!chance(g, p)) return address
+    if (chance(g, 0.9)) hosts[name] = address
+    return name
+  }
   const iface = ifname(g)
   const haproxy = chance(g, 0.7)
   const lvs = !haproxy || chance(g, 0.3)
@@ -51,7 +61,14 @@ function draw(g: G): Drawn {
   const prio = [...new Set(Array.from({length: nDirectors}, () => int(g, 1, 254)))].sort((a, b) => b - a)
   const directors: Obj = {}
   directorNames.forEach((n, i) => {
-    directors[n] = drop({address: `${net}.${11 + i}`, priority: prio[i] ?? undefined, interface: maybe(g, 0.3, () => iface), role: i === 0 && chance(g, 0.2) ? 'master' : undefined})
+    directors[n] = drop({
+      address: named(0.15, `lb${i}.lb.test`, `${net}.${11 + i}`),
+      priority: prio[i] ?? undefined,
+      interface: maybe(g, 0.3, () => iface),
+      role: i === 0 && chance(g, 0.2) ? 'master' : undefined,
+      // Its own address, a free one, or (refused) a VIP.
+      mcast_src_ip: maybe(g, 0.15, () => pick(g, [`${net}.${11 + i}`, `${net}.${61 + i}`, `${net}.100`])),
+    })
   })
 
   const rsNames = names(g, int(g, 1, 4), 'r')
@@ -62,7 +79,7 @@ function draw(g: G): Drawn {
   const realServers: Obj = {}
   rsNames.forEach((n, i) => {
     realServers[n] = drop({
-      address: `${net}.${21 + i}`,
+      address: named(0.2, `web${i}.web.test`, `${net}.${21 + i}`),
       port: lvs ? lvsPort : int(g, 1, 65535),
       gateway: forwarding === 'NAT' ? dip : undefined,
       weight: maybe(g, 0.5, () => int(g, 0, 256)),
@@ -118,6 +135,7 @@ function draw(g: G): Drawn {
       garp_master_delay: maybe(g, 0.3, () => int(g, 0, 255)),
       unicast: nDirectors > 1 ? maybe(g, 0.3, () => true) : undefined,
       smtp_alert: undefined,
+      dont_track_primary: maybe(g, 0.2, () => true),
       sync_group: sync,
       virtual_routes: maybe(g, 0.2, () => [drop({to: pick(g, ['default', '192.0.2.0/24', '198.51.100.7']), via: `${net}.1`, dev: maybe(g, 0.5, () => iface), src: maybe(g, 0.3, () => vips[0])})]),
       notify: maybe(g, 0.3, () => drop({master: maybe(g, 0.5, () => g(() => hook)), backup: maybe(g, 0.5, () => g(() => hook)), any: maybe(g, 0.5, () => g(() => hook))})),
@@ -144,19 +162,30 @@ function draw(g: G): Drawn {
     vrrp_instances: instances,
   }
 
+  // A sync group's own settings; now and then of a group no instance joins (refused).
+  if (sync && chance(g, 0.5)) {
+    out.vrrp_sync_groups = {[chance(g, 0.9) ? sync : `${sync.slice(0, 60)}_x`]: drop({
+      notify: maybe(g, 0.7, () => drop({master: maybe(g, 0.5, () => g(() => hook)), fault: maybe(g, 0.5, () => g(() => hook)), stop: maybe(g, 0.2, () => g(() => hook)), any: maybe(g, 0.5, () => g(() => hook))})),
+      smtp_alert: maybe(g, 0.4, () => true),
+    })}
+  }
+
   if (chance(g, 0.4)) {
     out.notifications = drop({
-      email: drop({to: g(() => fc.array(fc.constantFrom('root@localhost', 'ops@example.com', "o'brien@mail.example.org", 'a+b@x-y.example'), {minLength: 1, maxLength: 3})), from: maybe(g, 0.5, () => 'keepalived@example.com'), smtp_server: maybe(g, 0.5, () => `${net}.25`), smtp_connect_timeout: maybe(g, 0.3, () => int(g, 1, 3600))}),
+      // keepalived resolves a relay's name itself: written as it is, never resolved by lbctl.
+      email: drop({to: g(() => fc.array(fc.constantFrom('root@localhost', 'ops@example.com', "o'brien@mail.example.org", 'a+b@x-y.example'), {minLength: 1, maxLength: 3})), from: maybe(g, 0.5, () => 'keepalived@example.com'), smtp_server: maybe(g, 0.5, () => (chance(g, 0.4) ? 'smtp.mail.test' : `${net}.25`)), smtp_connect_timeout: maybe(g, 0.3, () => int(g, 1, 3600))}),
       script: maybe(g, 0.5, () => true),
       smtp_alert: maybe(g, 0.3, () => true),
     })
   }
 
   if (lvs) out.virtual_servers = virtualServers(g, forwarding === 'NAT' ? [vipsByInstance[0]![0]!] : vipsByInstance.flat(), rsNames, lvsPort, forwarding)
-  if (chance(g, 0.2)) out.clients = {probe: {address: `${net}.5`}}
+  if (chance(g, 0.2)) out.clients = {probe: {address: named(0.3, 'probe.client.test', `${net}.5`)}}
   if (haproxy) out.haproxy = haproxySection(g, rsNames, env)
-  if (chance(g, 0.2)) out.deploy = drop({service_manager: pick(g, ['auto', 'systemd', 'direct']), releases_keep: int(g, 1, 100)})
-  return {inventory: drop(out), env}
+  // A pidfile is the operator's only under systemd: mostly drawn with it, now and then without (refused).
+  const pidfile = Boolean((out.haproxy as Obj | undefined)?.global && ((out.haproxy as Obj).global as Obj).pidfile)
+  if (chance(g, 0.2) || (pidfile && chance(g, 0.8))) out.deploy = drop({service_manager: pidfile && chance(g, 0.9) ? 'systemd' : pick(g, ['auto', 'systemd', 'direct']), releases_keep: int(g, 1, 100)})
+  return {inventory: drop(out), env, hosts}
 }
 
 function virtualServers(g: G, vips: string[], rsNames: string[], port: number, forwarding: 'DR' | 'NAT' | 'TUN'): Obj {
@@ -219,7 +248,22 @@ function haproxySection(g: G, rsNames: string[], env: Record<string, string>): O
   }
   const servers = () =>
     g(() => fc.subarray(rsNames, {minLength: 1})).map((r) =>
-      chance(g, 0.4) ? drop({name: r, port: maybe(g, 0.5, () => int(g, 1, 65535)), weight: maybe(g, 0.5, () => int(g, 0, 256)), backup: maybe(g, 0.3, () => true), check: maybe(g, 0.3, () => chance(g, 0.5)), maxconn: maybe(g, 0.3, () => int(g, 1, 100000)), send_proxy: maybe(g, 0.2, () => true)}) : r,
+      chance(g, 0.4)
+        ? drop({
+            name: r,
+            port: maybe(g, 0.5, () => int(g, 1, 65535)),
+            weight: maybe(g, 0.5, () => int(g, 0, 256)),
+            backup: maybe(g, 0.3, () => true),
+            // Its own check timing (refused next to check: false, which the draw above makes now and then).
+            check: maybe(g, 0.3, () => chance(g, 0.7)),
+            inter: maybe(g, 0.3, () => durations(g)),
+            rise: maybe(g, 0.3, () => int(g, 1, 100)),
+            fall: maybe(g, 0.3, () => int(g, 1, 100)),
+            check_port: maybe(g, 0.2, () => int(g, 1, 65535)),
+            maxconn: maybe(g, 0.3, () => int(g, 1, 100000)),
+            send_proxy: maybe(g, 0.2, () => true),
+          })
+        : r,
     )
   const backends: Obj = {}
   const modes: Record<string, 'http' | 'tcp'> = {}
@@ -231,7 +275,7 @@ function haproxySection(g: G, rsNames: string[], env: Record<string, string>): O
       balance: maybe(g, 0.5, () => pick(g, mode === 'http' ? ['roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'random', 'uri', 'url_param id', 'hdr(host)', 'rdp-cookie', 'rdp-cookie(mstshash)'] : ['roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'random'])),
       cookie: mode === 'http' ? maybe(g, 0.3, () => drop({name: match(g, /^[A-Za-z0-9_-]{1,16}$/), mode: maybe(g, 0.5, () => pick(g, ['insert', 'rewrite', 'prefix'])), indirect: maybe(g, 0.3, () => chance(g, 0.5)), nocache: maybe(g, 0.3, () => chance(g, 0.5))})) : undefined,
       httpchk: maybe(g, 0.4, () => drop({method: maybe(g, 0.5, () => pick(g, ['GET', 'HEAD', 'OPTIONS'])), path: maybe(g, 0.6, () => match(g, /^\/[A-Za-z0-9!#$%&'()*+,.:;=?@_~\/-]{0,20}$/)), host: maybe(g, 0.3, () => 'www.example.com'), expect_status: maybe(g, 0.3, () => int(g, 100, 599))})),
-      check: maybe(g, 0.3, () => drop({inter: maybe(g, 0.5, () => durations(g)), rise: maybe(g, 0.5, () => int(g, 1, 100)), fall: maybe(g, 0.5, () => int(g, 1, 100))})),
+      check: maybe(g, 0.3, () => drop({inter: maybe(g, 0.5, () => durations(g)), rise: maybe(g, 0.5, () => int(g, 1, 100)), fall: maybe(g, 0.5, () => int(g, 1, 100)), port: maybe(g, 0.2, () => int(g, 1, 65535))})),
       servers: servers(),
     })
   }
@@ -258,8 +302,24 @@ function haproxySection(g: G, rsNames: string[], env: Record<string, string>): O
   const statsPass = g(() => fc.stringMatching(/^[A-Za-z0-9 !#$%&'()*+,./:;<=>?@[\\\]^_`{|}~"é-]{1,24}$/).filter((s) => !s.includes('${')))
   env.LBCTL_PT_STATS = statsPass
   return drop({
-    global: maybe(g, 0.6, () => drop({maxconn: maybe(g, 0.5, () => int(g, 1, 10_000_000)), log: maybe(g, 0.4, () => g(() => logLine)), nbthread: maybe(g, 0.3, () => int(g, 1, 64)), extra: maybe(g, 0.6, () => g(() => fc.array(haproxyGlobalLine, {minLength: 1, maxLength: 3})))})),
-    defaults: withDefaults ? drop({mode: maybe(g, defaultsMode === 'http' ? 0.5 : 1, () => defaultsMode), retries: maybe(g, 0.5, () => int(g, 0, 100)), maxconn: maybe(g, 0.3, () => int(g, 1, 100000)), options: maybe(g, 0.4, () => g(() => fc.uniqueArray(optionLine('defaults', defaultsMode), {maxLength: 2, selector: (o: string) => o.split(' ')[0]})))}) : undefined,
+    global: maybe(g, 0.6, () =>
+      drop({
+        maxconn: maybe(g, 0.5, () => int(g, 1, 10_000_000)),
+        log: maybe(g, 0.4, () => (chance(g, 0.5) ? g(() => logLine) : g(() => fc.array(logLine, {minLength: 1, maxLength: 3})))),
+        nbthread: maybe(g, 0.3, () => int(g, 1, 64)),
+        pidfile: maybe(g, 0.15, () => pick(g, ['/var/run/haproxy.pid', '/run/haproxy/haproxy.pid', '/home/ha/haproxy/conf/haproxy.pid'])),
+        extra: maybe(g, 0.6, () => g(() => fc.array(haproxyGlobalLine, {minLength: 1, maxLength: 3}))),
+      }),
+    ),
+    defaults: withDefaults
+      ? drop({
+          mode: maybe(g, defaultsMode === 'http' ? 0.5 : 1, () => defaultsMode),
+          retries: maybe(g, 0.5, () => int(g, 0, 100)),
+          maxconn: maybe(g, 0.3, () => int(g, 1, 100000)),
+          log: maybe(g, 0.3, () => g(() => fc.array(fc.oneof(fc.constant('global'), logLine), {minLength: 1, maxLength: 3}))),
+          options: maybe(g, 0.4, () => g(() => fc.uniqueArray(optionLine('defaults', defaultsMode), {maxLength: 2, selector: (o: string) => o.split(' ')[0]}))),
+        })
+      : undefined,
     frontends,
     backends,
     listens: Object.keys(listens).length ? listens : undefined,

@@ -11,6 +11,9 @@ import {spellings} from '../helpers/canary.js'
 import {checkFile, checkInventory} from './check.js'
 import {skeleton, tokensOf} from './parse-back.js'
 
+/** The names every-field.yaml writes where lbctl needs an address resolve; any other name does not. */
+export const EVERY_FIELD_HOSTS: Record<string, string> = {'lb2.example.com': '10.0.0.12', 'probe.example.com': '10.0.0.5'}
+
 export const HOSTILE: readonly string[] = [
   'x\n}\nvrrp_instance EVIL {\n    priority 200\n',
   'x } vrrp_instance EVIL { priority 200 }',
@@ -46,7 +49,7 @@ export interface Field {
 }
 
 // Mappings whose keys are names the inventory chooses (hosts, instances, sections…), not field names.
-const NAMED = new Set(['groups', 'directors', 'real_servers', 'clients', 'vrrp_scripts', 'vrrp_instances', 'virtual_servers', 'frontends', 'backends', 'listens', 'acls', 'sysctls', 'vars'])
+const NAMED = new Set(['groups', 'directors', 'real_servers', 'clients', 'vrrp_scripts', 'vrrp_instances', 'vrrp_sync_groups', 'virtual_servers', 'frontends', 'backends', 'listens', 'acls', 'sysctls', 'vars'])
 
 export function stringFields(doc: unknown, path: Path = []): Field[] {
   if (typeof doc === 'string') return [{path, key: false}]
@@ -100,11 +103,12 @@ export interface HostileResult {
 export async function tryHostile(base: unknown, baseFiles: RenderedFile[], env: NodeJS.ProcessEnv, field: Field, value: string): Promise<HostileResult> {
   const text = stringify(withValue(base, field, value))
   const at = `${field.key ? 'name' : 'field'} ${field.path.join('.')} = ${JSON.stringify(value.slice(0, 60))}`
-  const o = await checkInventory(text, env, {daemons: false})
+  const o = await checkInventory(text, env, {daemons: false, hosts: EVERY_FIELD_HOSTS})
   if (o.verdict === 'rejected') {
     const line = lineOf(text, field, value)
-    // Renaming a host or section to another valid name leaves its references pointing nowhere: those are the problems.
-    const here = o.problems.some((p) => p.line === line) || (field.key && o.problems.every((p) => p.message.includes('is not defined')))
+    // Renaming a host or section to another valid name leaves its references pointing nowhere: those are the problems
+    // (and what follows from them, e.g. an instance that no longer runs on the renamed director).
+    const here = o.problems.some((p) => p.line === line) || (field.key && o.problems.some((p) => p.message.includes('is not defined')))
     return {verdict: 'rejected', failures: [...o.failures.map((f) => `${at}: ${f}`), ...(here || o.failures.length ? [] : [`${at}: refused, but no problem at its line ${line}: ${o.problems.map((p) => `${p.line}: ${p.path}: ${p.message}`).join('; ')}`])]}
   }
   const failures = o.failures.map((f) => `${at}: ${f}`)
@@ -114,7 +118,8 @@ export async function tryHostile(base: unknown, baseFiles: RenderedFile[], env: 
     const was = byPath.get(f.path)
     const tokens = tokensOf(f.path, f.kind, f.content)
     if (was && skeleton(tokens).join('\n') !== skeleton(tokensOf(was.path, was.kind, was.content)).join('\n')) failures.push(`${at}: changes the directives of ${f.path}:\n${f.content}`)
-    const shown = value.length > 0 && spellings(value).some((s) => f.content.includes(s))
+    // Only where the value put it: a "$" or "`" that the file's own text already holds says nothing about the value.
+    const shown = value.length > 0 && spellings(value).some((s) => f.content.includes(s) && !was?.content.includes(s))
     if (shown && value.trim() !== '' && !tokens.flat().some((t) => t.includes(value.trim()))) failures.push(`${at}: does not read back whole from ${f.path}:\n${f.content}`)
     const daemon = await checkFile(f, o.files)
     if (daemon) failures.push(`${at}: ${daemon}`)

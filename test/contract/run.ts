@@ -9,7 +9,7 @@ import fc from 'fast-check'
 import {parse, stringify} from 'yaml'
 import {checkInventory, daemonStats} from './check.js'
 import {inventory} from './generate.js'
-import {HOSTILE, randomHostile, stringFields, tryHostile} from './hostile.js'
+import {EVERY_FIELD_HOSTS, HOSTILE, randomHostile, stringFields, tryHostile} from './hostile.js'
 
 export const EVERY_FIELD = join(import.meta.dirname, '..', 'fixtures', 'valid', 'every-field.yaml')
 export const EVERY_FIELD_ENV = {LBCTL_TEST_STATS_PASS: 'St4ts pw', LBCTL_TEST_VRRP_PASS: 'vr7p'}
@@ -36,7 +36,7 @@ export async function generatedRun(cases: number, seed: number): Promise<Figures
   await Promise.all(
     drawn.map(async (d, i) => {
       const text = stringify(d.inventory)
-      const o = await checkInventory(text, d.env)
+      const o = await checkInventory(text, d.env, {hosts: d.hosts})
       f.cases++
       if (o.verdict === 'rejected') f.rejected++
       else {
@@ -45,7 +45,7 @@ export async function generatedRun(cases: number, seed: number): Promise<Figures
         f.files += checked.length
         f.accepted += checked.length - o.failures.filter((x) => /refused|warned/.test(x)).length
       }
-      if (o.failures.length) f.failures.push(`case ${i} of seed ${seed}:\n${o.failures.join('\n')}\n--- inventory (env ${JSON.stringify(d.env)}):\n${text}`)
+      if (o.failures.length) f.failures.push(`case ${i} of seed ${seed}:\n${o.failures.join('\n')}\n--- inventory (env ${JSON.stringify(d.env)}, hosts ${JSON.stringify(d.hosts)}):\n${text}`)
     }),
   )
   return f
@@ -56,7 +56,7 @@ export async function hostileRun(seed: number, opts: {fixed: readonly string[]; 
   const f = empty(seed)
   const text = readFileSync(EVERY_FIELD, 'utf8')
   const base = parse(text)
-  const own = await checkInventory(text, EVERY_FIELD_ENV)
+  const own = await checkInventory(text, EVERY_FIELD_ENV, {hosts: EVERY_FIELD_HOSTS})
   if (own.verdict !== 'rendered' || own.failures.length) return {...f, failures: [`every-field.yaml itself: ${own.failures.join('\n') || own.problems.map((p) => p.message).join('; ')}`]}
   const fields = stringFields(base)
   const random = fc.sample(randomHostile, {numRuns: fields.length * opts.randomPerField, seed})
