@@ -61,11 +61,11 @@ interface Scenario {
   status: string
   reasons: string[]
   bound?: {seconds: number; terms: Record<string, number>}
-  measures?: {movedS?: number; outageS: number; ratio?: number; failedProbes: number; totalProbes: number; returnS?: number}
+  measures?: {moved_s?: number; outage_s: number; ratio?: number; failed_probes: number; total_probes: number; return_s?: number}
 }
 interface Load {
-  trackerProcesses: number
-  hostProcesses: number
+  tracker_processes: number
+  host_processes: number
   seconds: number
 }
 
@@ -102,15 +102,15 @@ try {
       }
       if (report.refused) throw new Error(`${profile}: ${report.refused}`)
       const per = (n: number, l: Load) => `${(n / l.seconds).toFixed(2)}/s`
-      notes.push(`${profile} #${run}: processes started per second on each director by lbctl's tracker (by everything on the host): ${Object.entries(report.instruments).map(([d, l]) => `${d} ${per(l.trackerProcesses, l)} (${per(l.hostProcesses, l)})`).join(', ')}`)
+      notes.push(`${profile} #${run}: processes started per second on each director by lbctl's tracker (by everything on the host): ${Object.entries(report.instruments).map(([d, l]) => `${d} ${per(l.tracker_processes, l)} (${per(l.host_processes, l)})`).join(', ')}`)
       for (const s of report.scenarios) {
         const m = s.measures
-        rows.push([RUNS > 1 ? `${profile} #${run}` : profile, s.name, s2(m?.movedS), s2(m?.outageS), s2(s.bound?.seconds), s2(s.bound?.terms.host_delay), m?.ratio === undefined ? '—' : m.ratio.toFixed(2), m ? `${m.failedProbes}/${m.totalProbes}` : '—', s2(m?.returnS), s.status.toUpperCase()])
+        rows.push([RUNS > 1 ? `${profile} #${run}` : profile, s.name, s2(m?.moved_s), s2(m?.outage_s), s2(s.bound?.seconds), s2(s.bound?.terms.host_delay), m?.ratio === undefined ? '—' : m.ratio.toFixed(2), m ? `${m.failed_probes}/${m.total_probes}` : '—', s2(m?.return_s), s.status.toUpperCase()])
         if (s.status !== 'pass') {
           failed++
           notes.push(`${profile} ${s.name}: ${s.reasons.join('; ')}`)
         }
-        if (s.name === 'keepalived-stop' && m) notes.push(`${profile}: graceful handover ${s2(Math.max(m.outageS, m.movedS ?? 0))} — target < 0.5 s: ${Math.max(m.outageS, m.movedS ?? 0) < 0.5 ? 'met' : 'NOT met'}`)
+        if (s.name === 'keepalived-stop' && m) notes.push(`${profile}: graceful handover ${s2(Math.max(m.outage_s, m.moved_s ?? 0))} — target < 0.5 s: ${Math.max(m.outage_s, m.moved_s ?? 0) < 0.5 ? 'met' : 'NOT met'}`)
       }
     }
   }

@@ -104,9 +104,9 @@ try {
   if (rb.result.code !== 0) throw new Error(`rollback failed:\n${rb.result.stdout}`)
   if (rb.load.failed > 0) failed++
   const fo = await under('failover-test --scenario keepalived-stop', () => lbctl(['failover-test', inv, '--scenario', 'keepalived-stop', '--json']))
-  const report = JSON.parse(fo.result.stdout) as {scenarios: {status: string; bound?: {seconds: number}; measures?: {outageS: number}}[]}
+  const report = JSON.parse(fo.result.stdout) as {scenarios: {status: string; bound?: {seconds: number}; measures?: {outage_s: number}}[]}
   const s = report.scenarios[0]
-  const own = s.measures?.outageS ?? NaN
+  const own = s.measures?.outage_s ?? NaN
   console.log(`  handover outage: failover-test's probes ${own.toFixed(3)} s, the independent load ${(fo.load.outageMs / 1000).toFixed(3)} s, difference ${(fo.load.outageMs - own * 1000).toFixed(0)} ms; bound ${s.bound?.seconds.toFixed(3)} s; verdict ${s.status.toUpperCase()}`)
   console.log(`\nDeploy and rollback must fail no request: ${dep.load.failed + rb.load.failed === 0 ? 'met' : 'NOT met'}.`)
 } finally {

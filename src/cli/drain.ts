@@ -1,6 +1,7 @@
 import {Args, type Command, Flags} from '@oclif/core'
 import {drainPlan, drainServers, type DrainReport} from '../drain/index.js'
 import {sshConnect} from '../playbook/connect.js'
+import {jsonText} from '../report/json.js'
 import {inventoryArg, loadOrExit} from './inventory.js'
 
 /** What drain and undrain share: the inventory, the servers, how to connect. */
@@ -42,6 +43,6 @@ export async function runDrainCommand(cmd: Command, parsed: {args: {inventory: s
     connect: sshConnect({acceptNew: flags['accept-new'], knownHosts: flags['known-hosts'], forks: cluster.deploy.forks}),
     log: (line) => process.stderr.write(`${line}\n`),
   })
-  cmd.log(flags.json ? JSON.stringify({schema_version: 1, ...r}, null, 2) : drainText(r))
+  cmd.log(flags.json ? jsonText(r) : drainText(r))
   if (r.exitCode) cmd.exit(r.exitCode)
 }

@@ -1,6 +1,7 @@
 import {Args, Command} from '@oclif/core'
 import {InventoryError, loadInventory, sortProblems, formatProblem, type Loaded} from '../inventory/index.js'
 import type {LoadOptions} from '../inventory/load.js'
+import {jsonText} from '../report/json.js'
 
 /** Exit codes shared by every command, documented in the README. */
 export const EXIT = {ok: 0, failed: 1, invalidInventory: 2} as const
@@ -22,7 +23,7 @@ export function loadOrExit(cmd: Command, ref: string, json = false, exitCode: nu
   } catch (error) {
     if (!(error instanceof InventoryError)) throw error
     const problems = sortProblems(error.problems)
-    if (json) cmd.log(JSON.stringify({ok: false, problems}, null, 2))
+    if (json) cmd.log(jsonText({ok: false, problems}))
     else {
       process.stderr.write(`${problems.map(formatProblem).join('\n')}\n`)
       process.stderr.write(`${problems.length} problem${problems.length === 1 ? '' : 's'} found; nothing was changed.\n`)

@@ -9,7 +9,8 @@ import type {Playbook} from '../playbook/schema.js'
 import {playTargets, startAtTask} from '../playbook/targets.js'
 import {listHostsText, listTasksText} from '../report/playbook-list.js'
 import {runLog} from '../report/run-log.js'
-import {SCHEMA_VERSION, commandOutputText, diffText, runJson, summaryText} from '../report/run-view.js'
+import {jsonText} from '../report/json.js'
+import {commandOutputText, diffText, runJson, summaryText} from '../report/run-view.js'
 import {loadOrExit} from './inventory.js'
 import {interruptible, progressMode, type RunFlagValues} from './run-flags.js'
 
@@ -34,12 +35,12 @@ export async function runCommand(cmd: Command, req: RunCommandRequest): Promise<
   const invalid = flags['detailed-exitcode'] ? 1 : 2
   const {cluster} = loadOrExit(cmd, req.inventory, flags.json, invalid)
   const refuse = (problems: Problem[]): never => {
-    if (flags.json) cmd.log(JSON.stringify({schema_version: SCHEMA_VERSION, ok: false, problems: sortProblems(problems)}, null, 2))
+    if (flags.json) cmd.log(jsonText({ok: false, problems: sortProblems(problems)}))
     else process.stderr.write(`${sortProblems(problems).map(formatProblem).join('\n')}\n${problems.length} problem(s) found; nothing was changed.\n`)
     return cmd.exit(invalid)
   }
   const argument = (flag: string, message: string): never => {
-    if (flags.json) cmd.log(JSON.stringify({schema_version: SCHEMA_VERSION, ok: false, problems: [{path: `--${flag}`, message}]}, null, 2))
+    if (flags.json) cmd.log(jsonText({ok: false, problems: [{path: `--${flag}`, message}]}))
     else process.stderr.write(`--${flag}: ${message}; nothing was changed.\n`)
     return cmd.exit(invalid)
   }

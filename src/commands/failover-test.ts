@@ -7,7 +7,7 @@ import {runFailoverTest} from '../failover/run.js'
 import {loadScenarios, selectScenarios, type Scenario} from '../failover/scenarios.js'
 import {InventoryError, formatProblem, sortProblems} from '../inventory/index.js'
 import {failoverJson, failoverTable, table} from '../report/failover-table.js'
-import {SCHEMA_VERSION} from '../report/run-view.js'
+import {jsonText} from '../report/json.js'
 import {junitXml} from '../report/junit.js'
 import {timelineHtml, timelineSvg} from '../report/timeline.js'
 
@@ -67,7 +67,7 @@ Exit codes: 0 every scenario passed, 1 one failed, 2 invalid inventory/scenarios
       this.error((error as Error).message, {exit: 2})
     }
     if (flags.list) {
-      if (flags.json) this.log(JSON.stringify({schema_version: SCHEMA_VERSION, scenarios: all.map((s) => ({name: s.name, default: s.default, description: s.description}))}, null, 2))
+      if (flags.json) this.log(jsonText({scenarios: all.map((s) => ({name: s.name, default: s.default, description: s.description}))}))
       else this.log(table([['SCENARIO', 'DEFAULT', 'DESCRIPTION'], ...all.map((s) => [s.name, s.default ? 'yes' : 'no', s.description])]))
       return
     }

@@ -3,7 +3,7 @@ import {inventoryArg, loadOrExit} from '../cli/inventory.js'
 import {refusedByHost, sshConnect} from '../playbook/connect.js'
 import {releases} from '../playbook/index.js'
 import {releaseList} from '../playbook/releases.js'
-import {SCHEMA_VERSION} from '../report/run-view.js'
+import {jsonText} from '../report/json.js'
 
 export default class Releases extends Command {
   static description = `List the releases recorded on each host, in the order it activated them (last activated last; * marks the active one).
@@ -25,7 +25,7 @@ Exit codes: 0 every host answered, 2 invalid inventory, 3 a host refused (host k
     const errors = [...perHost.values()].filter((v): v is Error => v instanceof Error)
     if (flags.json) {
       const hosts = Object.fromEntries([...perHost].map(([h, v]) => [h, v instanceof Error ? {error: v.message} : {releases: v}]))
-      this.log(JSON.stringify({schema_version: SCHEMA_VERSION, hosts}, null, 2))
+      this.log(jsonText({hosts}))
     } else {
       for (const [host, v] of perHost) {
         this.log(host)

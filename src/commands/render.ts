@@ -5,6 +5,7 @@ import {dirname, join} from 'node:path'
 import {redact} from '../render/secret-lines.js'
 import {renderCluster} from '../render/index.js'
 import {inventoryArg, loadOrExit} from '../cli/inventory.js'
+import {jsonText} from '../report/json.js'
 
 export default class Render extends Command {
   static description = `Render every file each host needs (keepalived.conf, haproxy.cfg, sysctl drop-ins, ipvsadm rules, real-server and notify scripts) without contacting any host.
@@ -60,7 +61,7 @@ Printed output masks secrets (VRRP and stats passwords, anything from \${env:} o
           content: flags.out ? undefined : body(f),
         })),
       }))
-      this.log(show(JSON.stringify({cluster: cluster.name, out: flags.out, hosts: out}, null, 2)))
+      this.log(show(jsonText({cluster: cluster.name, out: flags.out, hosts: out})))
       return
     }
     for (const {host, files} of hosts) {

@@ -1,6 +1,7 @@
 import {Command, Flags} from '@oclif/core'
 import {inventoryArg, loadOrExit} from '../cli/inventory.js'
 import {sshConnect} from '../playbook/connect.js'
+import {jsonText} from '../report/json.js'
 import {clusterStatus, statusText} from '../status/index.js'
 
 export default class Status extends Command {
@@ -27,7 +28,7 @@ One SSH connection and one round trip per host; nothing is changed. Exit codes, 
     const connect = sshConnect({acceptNew: flags['accept-new'], knownHosts: flags['known-hosts'], forks: cluster.deploy.forks})
     const once = async () => {
       const s = await clusterStatus(cluster, connect)
-      return {s, text: flags.json ? JSON.stringify({schema_version: 1, ...s}, null, 2) : statusText(s)}
+      return {s, text: flags.json ? jsonText(s) : statusText(s)}
     }
     if (!flags.watch) {
       const {s, text} = await once()

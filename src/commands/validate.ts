@@ -4,7 +4,7 @@ import {EXIT} from '../cli/inventory.js'
 import type {Cluster} from '../inventory/model.js'
 import {loadPlaybook} from '../playbook/load.js'
 import {redact} from '../render/secret-lines.js'
-import {SCHEMA_VERSION} from '../report/run-view.js'
+import {jsonText} from '../report/json.js'
 
 interface Result {
   file: string
@@ -57,7 +57,7 @@ Every problem is reported at once with file:line:column, the field, what is wron
     })
     const playbooks = (flags.playbook ?? []).map((ref) => playbookResult(ref, clusters))
     const ok = results.every((r) => r.ok) && playbooks.every((p) => p.ok)
-    if (flags.json) this.log(JSON.stringify({schema_version: SCHEMA_VERSION, ok, inventories: results, ...(flags.playbook ? {playbooks} : {})}, null, 2))
+    if (flags.json) this.log(jsonText({ok, inventories: results, ...(flags.playbook ? {playbooks} : {})}))
     else {
       for (const r of results) {
         for (const n of r.resolved) process.stderr.write(`note: ${problemText(n)}\n`)

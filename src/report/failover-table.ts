@@ -1,4 +1,5 @@
 import type {FailoverReport, ScenarioResult} from '../failover/types.js'
+import {jsonText} from './json.js'
 
 const sec = (x: number | undefined) => (x === undefined ? '—' : `${x.toFixed(2)} s`)
 const RESULT: Record<ScenarioResult['status'], string> = {pass: 'PASS', fail: 'FAIL', inconclusive: 'INCONCLUSIVE', skipped: 'SKIP', error: 'ERROR', not_run: 'NOT RUN'}
@@ -76,17 +77,13 @@ export function instrumentsLine(load: FailoverReport['instruments']): string {
 /** --json: everything, the probe series and the directors' events included, times in ms since the run started. */
 export function failoverJson(report: FailoverReport): string {
   const round = (x: number) => Math.round(x * 10) / 10
-  return JSON.stringify(
-    {
-      ...report,
-      scenarios: report.scenarios.map((s) => ({
-        ...s,
-        probes: s.probes.map((p) => [p.target, round(p.start), round(p.latency), p.ok ? 1 : 0, p.detail]),
-        events: s.events.map((e) => [e.director, round(e.t), e.kind, e.what ?? '', e.iface ?? (e.up === undefined ? '' : e.up ? 1 : 0)]),
-      })),
-      series_format: {probes: ['target', 'start_ms', 'latency_ms', 'ok', 'detail'], events: ['director', 't_ms', 'kind', 'address/interface/pid', 'interface (add, del) or up (link, keepalived, haproxy)']},
-    },
-    null,
-    2,
-  )
+  return jsonText({
+    ...report,
+    scenarios: report.scenarios.map((s) => ({
+      ...s,
+      probes: s.probes.map((p) => [p.target, round(p.start), round(p.latency), p.ok ? 1 : 0, p.detail]),
+      events: s.events.map((e) => [e.director, round(e.t), e.kind, e.what ?? '', e.iface ?? (e.up === undefined ? '' : e.up ? 1 : 0)]),
+    })),
+    series_format: {probes: ['target', 'start_ms', 'latency_ms', 'ok', 'detail'], events: ['director', 't_ms', 'kind', 'address/interface/pid', 'interface (add, del) or up (link, keepalived, haproxy)']},
+  })
 }

@@ -1,8 +1,9 @@
 import type {RunResult} from '../playbook/runner.js'
 import type {TaskResult} from '../playbook/execute.js'
 
-/** The version of every --json document lbctl prints; it changes only when a field changes meaning or goes away. */
-export const SCHEMA_VERSION = 1
+import {jsonText} from './json.js'
+
+export {SCHEMA_VERSION} from './json.js'
 
 const useColor = () => Boolean(process.stdout.isTTY) && !process.env.NO_COLOR
 
@@ -132,23 +133,18 @@ export function runJson(run: RunResult, extra: Record<string, unknown> = {}): st
     ]),
   )
   const recorded = Object.values(run.hosts).some((s) => s.recorded)
-  return JSON.stringify(
-    {
-      schema_version: SCHEMA_VERSION,
-      command: run.command,
-      playbook: run.playbook,
-      outcome: run.outcome,
-      check: run.check,
-      release: run.releaseId,
-      release_recorded: recorded,
-      duration_ms: run.durationMs,
-      failure: run.failure,
-      errors: run.errors,
-      mixed_releases: run.mixed,
-      ...extra,
-      hosts,
-    },
-    null,
-    2,
-  )
+  return jsonText({
+    command: run.command,
+    playbook: run.playbook,
+    outcome: run.outcome,
+    check: run.check,
+    release: run.releaseId,
+    release_recorded: recorded,
+    duration_ms: run.durationMs,
+    failure: run.failure,
+    errors: run.errors,
+    mixed_releases: run.mixed,
+    ...extra,
+    hosts,
+  })
 }

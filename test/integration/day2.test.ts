@@ -20,7 +20,7 @@ let lab: TestLab
 
 interface Status {
   level: string
-  exitCode: number
+  exit_code: number
   instances: {name: string; vips: {address: string; holders: string[]}[]; directors: {name: string; state: string; priority?: number}[]}[]
   servers: {backend: string; server: string; on: Record<string, {status: string; sessions: number}>}[]
   hosts: {name: string; release: {current?: string; drift: string[]}}[]

@@ -25,13 +25,13 @@ interface Scenario {
   status: string
   reasons: string[]
   restored: boolean
-  splitBrain: unknown[]
+  split_brain: unknown[]
   bound?: {seconds: number}
-  measures?: {movedS?: number; outageS: number; failedProbes: number; ratio?: number}
+  measures?: {moved_s?: number; outage_s: number; failed_probes: number; ratio?: number}
 }
 interface Load {
-  trackerProcesses: number
-  hostProcesses: number
+  tracker_processes: number
+  host_processes: number
   seconds: number
 }
 interface Report {
@@ -88,19 +88,19 @@ function assertDefaultsPass(report: Report, code: number, stderr: string): void 
   assert.deepEqual(report.scenarios.map((s) => s.name), ['haproxy-kill', 'keepalived-stop', 'keepalived-kill', 'realserver-down', 'maintenance'])
   for (const s of report.scenarios) {
     assert.equal(s.status, 'pass', `${s.name}: ${s.reasons.join('; ')}`)
-    assert.ok(s.measures!.outageS <= s.bound!.seconds * 1.1, `${s.name}: outage ${s.measures!.outageS} within the bound ${s.bound!.seconds}`)
-    assert.deepEqual(s.splitBrain, [])
+    assert.ok(s.measures!.outage_s <= s.bound!.seconds * 1.1, `${s.name}: outage ${s.measures!.outage_s} within the bound ${s.bound!.seconds}`)
+    assert.deepEqual(s.split_brain, [])
     assert.ok(s.restored)
   }
   const byName = Object.fromEntries(report.scenarios.map((s) => [s.name, s]))
-  assert.ok(byName['haproxy-kill'].measures!.failedProbes > 0, 'a killed HAProxy on the VIP holder is seen by clients')
-  assert.equal(byName['realserver-down'].measures!.failedProbes, 0, 'a dead real server is not')
-  for (const n of ['haproxy-kill', 'keepalived-stop', 'keepalived-kill', 'maintenance']) assert.ok(byName[n].measures!.movedS !== undefined, `${n}: the VIP moved`)
+  assert.ok(byName['haproxy-kill'].measures!.failed_probes > 0, 'a killed HAProxy on the VIP holder is seen by clients')
+  assert.equal(byName['realserver-down'].measures!.failed_probes, 0, 'a dead real server is not')
+  for (const n of ['haproxy-kill', 'keepalived-stop', 'keepalived-kill', 'maintenance']) assert.ok(byName[n].measures!.moved_s !== undefined, `${n}: the VIP moved`)
   // The measuring instrument is not the load: at most one process per second per director (it was ~80).
   for (const d of ['lb1', 'lb2']) {
     const l = report.instruments[d]
     assert.ok(l && l.seconds > 10, `${d}: instrument figures over the run`)
-    assert.ok(l.trackerProcesses / l.seconds <= 1, `${d}: ${l.trackerProcesses} processes in ${l.seconds} s`)
+    assert.ok(l.tracker_processes / l.seconds <= 1, `${d}: ${l.tracker_processes} processes in ${l.seconds} s`)
   }
 }
 
@@ -140,7 +140,7 @@ describe('lbctl failover-test on the lab', {concurrency: false}, () => {
     assert.equal(code, 0, `${summary(report)}\n${stderr}`)
     const [s] = report.scenarios
     assert.equal(s.status, 'pass', s.reasons.join('; '))
-    assert.ok(s.measures!.failedProbes > 0, 'the client saw the outage')
+    assert.ok(s.measures!.failed_probes > 0, 'the client saw the outage')
     assert.ok(s.measures!.ratio! <= 1.1)
     await assertInitial('after iface-down', before)
   })
@@ -221,7 +221,7 @@ describe('lbctl failover-test on the lab', {concurrency: false}, () => {
     assert.equal(forced.code, 1, summary(forced.report))
     const [s] = forced.report.scenarios
     assert.equal(s.status, 'fail')
-    assert.ok(s.splitBrain.length > 0)
+    assert.ok(s.split_brain.length > 0)
     assert.match(s.reasons.join('\n'), /split brain: 198\.18\.32\.100 held by lb1 and lb2/)
     const suite = new XMLParser({ignoreAttributes: false, attributeNamePrefix: ''}).parse(readFileSync(junit, 'utf8')).testsuites.testsuite
     assert.equal(suite.failures, '1')

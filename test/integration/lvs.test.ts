@@ -165,18 +165,18 @@ describe('LVS lab: directors as QEMU VMs with real IPVS', {skip, timeout: 1_800_
 
     test('lbctl failover-test on the LVS cluster, with two CPU hogs beside it: keepalived-kill and keepalived-stop pass; the backup\'s IPVS table serves; restored', async () => {
       const r = await withCpuHogs(2, () => lbctl(['failover-test', join(invDir, `${LAB}-dr.yaml`), '--scenario', 'keepalived-kill,keepalived-stop', '--json']))
-      let report: {scenarios: {name: string; status: string; reasons: string[]; restored: boolean; splitBrain: unknown[]; bound?: {seconds: number}; times: {fault?: number; moved?: number}; initialHolders: Record<string, string[]>; finalHolders: Record<string, string[]>; measures?: {outageS?: number}}[]}
+      let report: {scenarios: {name: string; status: string; reasons: string[]; restored: boolean; split_brain: unknown[]; bound?: {seconds: number}; times: {fault?: number; moved?: number}; initial_holders: Record<string, string[]>; final_holders: Record<string, string[]>; measures?: {outage_s?: number}}[]}
       try {
         report = JSON.parse(r.stdout)
       } catch {
         assert.fail(`no JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}\n${await diagnose(LAB)}`)
       }
       for (const s of report.scenarios) {
-        console.log(`# failover-test ${s.name} on LVS-DR (busy): ${s.status}; VIP moved ${s.times.moved !== undefined && s.times.fault !== undefined ? `${Math.round(s.times.moved - s.times.fault)} ms` : 'never'} after the fault; outage ${s.measures?.outageS} s of ${s.bound?.seconds} s; ${s.reasons.join('; ')}`)
+        console.log(`# failover-test ${s.name} on LVS-DR (busy): ${s.status}; VIP moved ${s.times.moved !== undefined && s.times.fault !== undefined ? `${Math.round(s.times.moved - s.times.fault)} ms` : 'never'} after the fault; outage ${s.measures?.outage_s} s of ${s.bound?.seconds} s; ${s.reasons.join('; ')}`)
         assert.equal(s.status, 'pass', `${s.name}: ${s.reasons.join('; ')}`)
-        assert.deepEqual(s.splitBrain, [], 'no split brain')
+        assert.deepEqual(s.split_brain, [], 'no split brain')
         assert.equal(s.restored, true, 'the cluster is back as it was')
-        assert.deepEqual(s.finalHolders, s.initialHolders)
+        assert.deepEqual(s.final_holders, s.initial_holders)
       }
       assert.equal(r.code, 0, r.stderr)
       assert.match(await sh(LAB, 'lb2', 'ipvsadm -Ln'), new RegExp(`TCP  ${VIP}:80 wrr`), 'the backup holds the IPVS service it takes over')

@@ -1,6 +1,7 @@
 import {Command, Flags} from '@oclif/core'
 import {type DownResult, LabError, labDown} from '../../lab/index.js'
 import {formatDown} from '../../lab/view.js'
+import {labJson} from '../../report/json.js'
 
 export default class LabDown extends Command {
   static description = 'Remove a lab: kill every process in its hosts, delete its namespaces, veths and bridge, its state directory (keys, known_hosts) and the inventory it wrote. Also cleans up after a half-built or half-killed lab.'
@@ -8,6 +9,11 @@ export default class LabDown extends Command {
   static examples = ['<%= config.bin %> lab down', '<%= config.bin %> lab down --name lab2']
 
   static enableJsonFlag = true
+
+  /** --json: one naming style and a schema_version, like every other command. */
+  protected toSuccessJson(result: unknown): unknown {
+    return labJson(result)
+  }
 
   static flags = {
     name: Flags.string({default: 'lab', description: 'Lab name.'}),

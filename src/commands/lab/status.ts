@@ -5,6 +5,7 @@ import {checkRootLinux} from '../../lab/prereqs.js'
 import {formatStatus} from '../../lab/view.js'
 import {sshConnect} from '../../playbook/connect.js'
 import {clusterStatus, statusText, type ClusterStatus} from '../../status/index.js'
+import {labJson} from '../../report/json.js'
 
 export default class LabStatusCommand extends Command {
   static description = `Show a lab's hosts (address, namespace, init pid, sshd and HTTP up) and which director holds each VIP; once the lab is deployed, the cluster as \`lbctl status\` sees it (VRRP states, HAProxy's servers, drift). Exit code 1 when the lab is not fully up.`
@@ -12,6 +13,11 @@ export default class LabStatusCommand extends Command {
   static examples = ['<%= config.bin %> lab status', '<%= config.bin %> lab status --name lab2 --json']
 
   static enableJsonFlag = true
+
+  /** --json: one naming style and a schema_version, like every other command. */
+  protected toSuccessJson(result: unknown): unknown {
+    return labJson(result)
+  }
 
   static flags = {
     name: Flags.string({default: 'lab', description: 'Lab name.'}),

@@ -1,6 +1,7 @@
 import {Command, Flags} from '@oclif/core'
 import {DEFAULT_DIRECTORS, DEFAULT_REAL_SERVERS, DEFAULT_SUBNET, LabError, type LabTopology, type LabUpResult, TOPOLOGIES, labUp} from '../../lab/index.js'
 import {formatUp} from '../../lab/view.js'
+import {labJson} from '../../report/json.js'
 
 export default class LabUp extends Command {
   static description = `Start a local HA cluster of Linux namespaces: a client, directors and real servers on one bridge, each with its own sshd, hostname, processes and /etc/{keepalived,haproxy}. Writes a ready inventory (inventories/labs/NAME.yaml, which git ignores; \`lbctl deploy NAME\` finds it) and the hosts' known_hosts. Running it on an up lab repairs what is broken and keeps the rest. Needs root.`
@@ -15,6 +16,11 @@ export default class LabUp extends Command {
   ]
 
   static enableJsonFlag = true
+
+  /** --json: one naming style and a schema_version, like every other command. */
+  protected toSuccessJson(result: unknown): unknown {
+    return labJson(result)
+  }
 
   static flags = {
     name: Flags.string({default: 'lab', description: 'Lab name (a-z, 0-9, "-"); labs with different names and subnets coexist.'}),
