@@ -2,6 +2,7 @@
  * lbctl drain / undrain: take real servers out of rotation on every director without failing a request, and wait
  * until the sessions they still carry are over; or put them back. Holds the cluster's deploy lock while it works.
  */
+import {refusedByHost} from '../playbook/connect.js'
 import type {Cluster} from '../inventory/model.js'
 import {lockHosts, newHolder, unlockHosts} from '../playbook/lock.js'
 import type {Connect} from '../playbook/runner.js'
@@ -111,8 +112,14 @@ export async function drainServers(o: DrainOptions): Promise<DrainReport> {
   let locked: string[] = []
   try {
     if (bad.length) {
-      report.unreachable = bad.map((e) => e.message).join('\n')
-      report.exitCode = 4
+      // A director that answered and said no (host key, authentication) refuses (exit 3), as with deploy.
+      if (bad.some(refusedByHost)) {
+        report.refused = `a director refused the connection, nothing was done:\n${bad.map((e) => `  ${e.message}`).join('\n')}`
+        report.exitCode = 3
+      } else {
+        report.unreachable = bad.map((e) => e.message).join('\n')
+        report.exitCode = 4
+      }
       return report
     }
     const lock = await lockHosts(transports, new Set(transports.keys()), cluster.deploy.stateDir, newHolder(runId, report.action), o.breakLock)

@@ -2,6 +2,7 @@
  * lbctl failover-test: connect (one SSH connection per host for the whole run), check the cluster is healthy, run
  * each scenario, and stop early when one leaves the cluster not back in its initial state or on Ctrl-C.
  */
+import {refusedByHost} from '../playbook/connect.js'
 import type {Cluster, Host} from '../inventory/model.js'
 import {sshTarget} from '../playbook/connect.js'
 import {lockHosts, newHolder, unlockHosts} from '../playbook/lock.js'
@@ -130,7 +131,9 @@ export async function runFailoverTest(o: FailoverOptions): Promise<FailoverRepor
   const lockId = `failover-${process.pid}-${clock.epochMs}`
   try {
     if (bad.length) {
-      report.unreachable = bad.map((e) => e.message).join('\n')
+      // A host that answered and said no (host key, authentication) refuses (exit 3); one that did not is unreachable (4).
+      if (bad.some(refusedByHost)) report.refused = `a host refused the connection, nothing was done:\n${bad.map((e) => `  ${e.message}`).join('\n')}`
+      else report.unreachable = bad.map((e) => e.message).join('\n')
       return finish()
     }
     // The deploy lock on every director and real server for the whole run: a deploy, rollback or run during a
