@@ -13,7 +13,7 @@ import {drainPlan, type DrainPlan} from './plan.js'
 import {applyCommand, observeCommand} from './remote.js'
 
 export {drainPlan, type DrainPlan} from './plan.js'
-export {applyCommand, drainedFile, haproxyCli, observeCommand, readDrainedCommand} from './remote.js'
+export {applyCommand, drainedFile, haproxyCli, observeCommand, readDrainedCommand, reapplyCommand} from './remote.js'
 
 export interface DrainOptions {
   cluster: Cluster
