@@ -34,7 +34,7 @@ Every problem is reported at once with file:line:column, the field, what is wron
   static flags = {
     json: Flags.boolean({description: 'Print results as JSON'}),
     'no-secrets': Flags.boolean({description: 'Check without the secrets: every ${env:…} and ${file:…} stands for a placeholder and nothing is read (lint in CI; a missing secret is then not found)'}),
-    playbook: Flags.string({multiple: true, description: 'Also check this playbook (a name from playbooks/ or a path; repeatable), against each inventory given'}),
+    playbook: Flags.string({description: 'Also check this playbook (a name from playbooks/ or a path), against each inventory given'}),
   }
 
   async run(): Promise<void> {
@@ -55,7 +55,7 @@ Every problem is reported at once with file:line:column, the field, what is wron
         throw error
       }
     })
-    const playbooks = (flags.playbook ?? []).map((ref) => playbookResult(ref, clusters))
+    const playbooks = flags.playbook ? [playbookResult(flags.playbook, clusters)] : []
     const ok = results.every((r) => r.ok) && playbooks.every((p) => p.ok)
     if (flags.json) this.log(jsonText({ok, inventories: results, ...(flags.playbook ? {playbooks} : {})}))
     else {
