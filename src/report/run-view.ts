@@ -65,7 +65,9 @@ export function recapText(run: RunResult): string {
 export function stopText(run: RunResult): string {
   const lines: string[] = []
   if (run.failure) lines.push(`stopped: ${run.failure.host} failed at "${run.failure.task}": ${run.failure.message}`)
-  for (const e of run.errors) if (!run.failure || !e.includes(run.failure.message)) lines.push(e)
+  // Each error once: a host's own (unreachable, refused, locked) is on its recap row already.
+  const onRows = new Set(Object.values(run.hosts).map((s) => s.error))
+  for (const e of run.errors) if (!onRows.has(e) && (!run.failure || !e.includes(run.failure.message))) lines.push(e)
   const stopped = run.outcome === 'failed' || run.outcome === 'interrupted'
   if (stopped && !run.check) {
     const hosts = Object.entries(run.hosts)
