@@ -66,7 +66,7 @@ export async function checkFile(f: RenderedFile, all: RenderedFile[]): Promise<s
  * every name they meet an address of their own (daemons.ts): the contract holds provided the names resolve on the
  * directors.
  */
-export async function checkInventory(text: string, env: NodeJS.ProcessEnv, opts: {daemons?: boolean; hosts?: Record<string, string>} = {}): Promise<Outcome> {
+export async function checkInventory(text: string, env: NodeJS.ProcessEnv, opts: {daemons?: boolean; hosts?: Readonly<Record<string, string>>} = {}): Promise<Outcome> {
   let cluster: Cluster
   try {
     cluster = loadInventoryText(text, 'generated.yaml', {env, resolver: tableResolver(opts.hosts ?? {})}).cluster

@@ -10,9 +10,7 @@ import type {RenderedFile} from '../../src/render/index.js'
 import {spellings} from '../helpers/canary.js'
 import {checkFile, checkInventory} from './check.js'
 import {skeleton, tokensOf} from './parse-back.js'
-
-/** The names every-field.yaml writes where lbctl needs an address resolve; any other name does not. */
-export const EVERY_FIELD_HOSTS: Record<string, string> = {'lb2.example.com': '10.0.0.12', 'probe.example.com': '10.0.0.5'}
+import {FIXTURE_HOSTS} from '../helpers/names.js'
 
 export const HOSTILE: readonly string[] = [
   'x\n}\nvrrp_instance EVIL {\n    priority 200\n',
@@ -103,7 +101,7 @@ export interface HostileResult {
 export async function tryHostile(base: unknown, baseFiles: RenderedFile[], env: NodeJS.ProcessEnv, field: Field, value: string): Promise<HostileResult> {
   const text = stringify(withValue(base, field, value))
   const at = `${field.key ? 'name' : 'field'} ${field.path.join('.')} = ${JSON.stringify(value.slice(0, 60))}`
-  const o = await checkInventory(text, env, {daemons: false, hosts: EVERY_FIELD_HOSTS})
+  const o = await checkInventory(text, env, {daemons: false, hosts: FIXTURE_HOSTS})
   if (o.verdict === 'rejected') {
     const line = lineOf(text, field, value)
     // Renaming a host or section to another valid name leaves its references pointing nowhere: those are the problems

@@ -9,7 +9,8 @@ import fc from 'fast-check'
 import {parse, stringify} from 'yaml'
 import {checkInventory, daemonStats} from './check.js'
 import {inventory} from './generate.js'
-import {EVERY_FIELD_HOSTS, HOSTILE, randomHostile, stringFields, tryHostile} from './hostile.js'
+import {FIXTURE_HOSTS} from '../helpers/names.js'
+import {HOSTILE, randomHostile, stringFields, tryHostile} from './hostile.js'
 
 export const EVERY_FIELD = join(import.meta.dirname, '..', 'fixtures', 'valid', 'every-field.yaml')
 export const EVERY_FIELD_ENV = {LBCTL_TEST_STATS_PASS: 'St4ts pw', LBCTL_TEST_VRRP_PASS: 'vr7p'}
@@ -56,7 +57,7 @@ export async function hostileRun(seed: number, opts: {fixed: readonly string[]; 
   const f = empty(seed)
   const text = readFileSync(EVERY_FIELD, 'utf8')
   const base = parse(text)
-  const own = await checkInventory(text, EVERY_FIELD_ENV, {hosts: EVERY_FIELD_HOSTS})
+  const own = await checkInventory(text, EVERY_FIELD_ENV, {hosts: FIXTURE_HOSTS})
   if (own.verdict !== 'rendered' || own.failures.length) return {...f, failures: [`every-field.yaml itself: ${own.failures.join('\n') || own.problems.map((p) => p.message).join('; ')}`]}
   const fields = stringFields(base)
   const random = fc.sample(randomHostile, {numRuns: fields.length * opts.randomPerField, seed})

@@ -3,6 +3,7 @@ import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {test} from 'node:test'
 import {InventoryError, loadInventory, loadInventoryText} from '../../src/inventory/index.js'
+import {fixtureResolver} from '../helpers/names.js'
 import {ROOT, problemsOf} from './validate-helpers.js'
 
 // `lbctl validate` semantics: an inventory either loads into a cluster (maybe with warnings) or throws one
@@ -21,7 +22,7 @@ test('the minimal T1 inventory loads with no problems and no warnings', () => {
 test('every valid fixture (T1 to T5, the seeds\' own setups) loads without a problem', () => {
   const dir = join(ROOT, 'test/fixtures/valid')
   for (const f of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
-    assert.doesNotThrow(() => loadInventory(`test/fixtures/valid/${f}`, {cwd: ROOT, env: {LBCTL_TEST_STATS_PASS: 'stats-pw', LBCTL_TEST_VRRP_PASS: 'vrrp-pw'}}), f)
+    assert.doesNotThrow(() => loadInventory(`test/fixtures/valid/${f}`, {cwd: ROOT, env: {LBCTL_TEST_STATS_PASS: 'stats-pw', LBCTL_TEST_VRRP_PASS: 'vrrp-pw'}, resolver: fixtureResolver}), f)
   }
 })
 
