@@ -1,0 +1,159 @@
+// lbctl against Ansible, same lab hosts, same run (issue 14). For 5, 20 and 50 hosts (2 directors + real servers
+// that carry a sysctl, so every host is a deploy target): the login floor (N OpenSSH `ssh true` at once with the
+// lab's key and known_hosts; median of 3), then lbctl's first deploy, no-op re-run and a change on every host, then
+// the lab rebuilt and the same three runs by bench/ansible/deploy.yml pushing the files `lbctl render --out` wrote.
+// Run as root: npm run bench compare [5 20 50]   (labs h14c5/20/50 on 198.18.81-83.0/24, removed at the end)
+// Needs ansible-playbook (Debian: apt-get install -y ansible-core).
+import {spawnSync} from 'node:child_process'
+import {mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {loadInventory} from '../src/inventory/index.js'
+import {labDown, labSshArgv, labUp} from '../src/lab/index.js'
+import {sshConnect} from '../src/playbook/connect.js'
+import {runNamedPlaybook} from '../src/playbook/index.js'
+import {resetSshCounters, sshCounters} from '../src/transport/index.js'
+import {sec, timed} from './lib.js'
+
+const CASES = [
+  {hosts: 5, name: 'h14c5', subnet: '198.18.81.0/24'},
+  {hosts: 20, name: 'h14c20', subnet: '198.18.82.0/24'},
+  {hosts: 50, name: 'h14c50', subnet: '198.18.83.0/24'},
+]
+const only = process.argv.slice(2).map(Number).filter(Boolean)
+const ANSIBLE_DIR = join(import.meta.dirname, 'ansible')
+const RUSAGE = join(import.meta.dirname, 'rusage.mjs')
+
+if (spawnSync('ansible-playbook', ['--version']).status !== 0) {
+  console.error('bench compare: ansible-playbook not found (Debian: apt-get install -y ansible-core)')
+  process.exit(1)
+}
+const ansibleVersion = spawnSync('ansible-playbook', ['--version'], {encoding: 'utf8'}).stdout.split('\n')[0]
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const x = (a: number, b: number) => `${(a / b).toFixed(1)}×`
+
+type Run = {ms: number; cpuMs: number; maxRssKb: number}
+
+const work = await mkdtemp(join(tmpdir(), 'h14-compare-'))
+
+/** N parallel `ssh root@host true`, as a user's OpenSSH would log in, median of three. */
+async function floor(lab: string, hosts: string[]): Promise<number> {
+  const argvs = await Promise.all(hosts.map((h) => labSshArgv(lab, h, ['true'])))
+  const times: number[] = []
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now()
+    const codes = await Promise.all(argvs.map(async (a) => (await timed(a)).code))
+    times.push(performance.now() - t0)
+    if (codes.some((c) => c !== 0)) throw new Error(`${lab}: bare ssh failed`)
+  }
+  return median(times)
+}
+
+async function lbctl(inventory: string, what: string): Promise<Run & {changed: number}> {
+  const ru = join(work, 'rusage.json')
+  const r = await timed([process.execPath, 'bin/run.js', 'deploy', inventory, '--json'], {
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${RUSAGE}`.trim(),
+    LBCTL_BENCH_RUSAGE: ru,
+  })
+  if (r.code !== 0) throw new Error(`lbctl ${what} failed (${r.code}): ${r.stdout.slice(0, 2000)}`)
+  const doc = JSON.parse(r.stdout) as {hosts: Record<string, {changed: number}>}
+  const changed = Object.values(doc.hosts).reduce((n, h) => n + h.changed, 0)
+  const u = JSON.parse(await readFile(ru, 'utf8')) as {maxRssKb: number; cpuMs: number}
+  return {ms: r.ms, ...u, changed}
+}
+
+/** ansible-playbook under GNU time (CPU of Ansible and its forks and ssh clients), a fresh ControlPath directory. */
+async function ansible(hostsIni: string, renderDir: string, forks: number, what: string): Promise<Run & {changed: number}> {
+  const cp = await mkdtemp(join(work, 'cp-'))
+  const tf = join(work, 'time.txt')
+  const r = await timed(
+    ['/usr/bin/time', '-o', tf, '-f', '%M %U %S', 'ansible-playbook', '-i', hostsIni, '-f', String(forks), '-e', `render_dir=${renderDir}`, join(ANSIBLE_DIR, 'deploy.yml')],
+    {ANSIBLE_CONFIG: join(ANSIBLE_DIR, 'ansible.cfg'), ANSIBLE_SSH_CONTROL_PATH_DIR: cp, ANSIBLE_NOCOLOR: '1'},
+  )
+  // Close the ControlPersist masters this run left: none may outlive its lab.
+  for (const s of await readdir(cp)) spawnSync('ssh', ['-o', `ControlPath=${join(cp, s)}`, '-O', 'exit', 'h14'], {stdio: 'ignore'})
+  if (r.code !== 0) throw new Error(`ansible ${what} failed (${r.code}): ${r.stdout.slice(-3000)}`)
+  const changed = [...r.stdout.matchAll(/ changed=(\d+) /g)].reduce((n, m) => n + Number(m[1]), 0)
+  const [rss, user, sys] = (await readFile(tf, 'utf8')).trim().split(/\s+/).map(Number)
+  return {ms: r.ms, cpuMs: (user + sys) * 1000, maxRssKb: rss, changed}
+}
+
+const rows: string[][] = [['hosts', 'run', 'floor', 'lbctl', 'lbctl ÷ floor', 'Ansible', 'Ansible ÷ lbctl', 'lbctl CPU', 'lbctl peak RSS', 'Ansible CPU', 'changed (lbctl / Ansible)']]
+const notes: string[] = []
+try {
+  for (const c of CASES.filter((c) => only.length === 0 || only.includes(c.hosts))) {
+    const dir = join(work, c.name)
+    await mkdir(dir, {recursive: true})
+    const up = async () => {
+      await labDown({name: c.name, inventoryDir: dir})
+      return labUp({name: c.name, subnet: c.subnet, directors: 2, realServers: c.hosts - 2, inventoryDir: dir})
+    }
+    const lab = await up()
+    const yaml = (await readFile(join(dir, `${c.name}.yaml`), 'utf8')).replace(
+      /^  (web\d+): \{ address: ([\d.]+), port: 80 \}$/gm,
+      '  $1: { address: $2, port: 80, tuning: { sysctls: { net.core.somaxconn: 1024 } } }',
+    )
+    const first = join(dir, 'first.yaml')
+    const change = join(dir, 'change.yaml')
+    await writeFile(first, yaml)
+    await writeFile(change, yaml.replaceAll('net.core.somaxconn: 1024', 'net.core.somaxconn: 2048').replace('servers: [web1,', 'servers: [{name: web1, weight: 2},'))
+    for (const [inv, out] of [[first, 'out-first'], [change, 'out-change']]) {
+      const r = await timed([process.execPath, 'bin/run.js', 'render', inv, '--out', join(dir, out)])
+      if (r.code !== 0) throw new Error(`render ${inv} failed`)
+    }
+
+    // The Ansible inventory: the same hosts, groups in lbctl's order (masters are the intended VRRP masters).
+    const {cluster} = loadInventory(first)
+    const masters = new Set(cluster.instances.map((i) => i.master))
+    const ssh = cluster.directors[0].ssh
+    const line = (h: {name: string; address: string}) => `${h.name} ansible_host=${h.address}`
+    const ini = [
+      '[real_servers]', ...cluster.realServers.map(line),
+      '[backup_directors]', ...cluster.directors.filter((d) => !masters.has(d.name)).map(line),
+      '[master_directors]', ...cluster.directors.filter((d) => masters.has(d.name)).map(line),
+      '[all:vars]',
+      `ansible_user=${ssh.user}`,
+      `ansible_ssh_private_key_file=${ssh.identityFile}`,
+      `ansible_ssh_extra_args=-o UserKnownHostsFile=${ssh.knownHosts}`,
+      `vips=${JSON.stringify(cluster.instances.flatMap((i) => i.vips.map((v) => v.address)))}`,
+    ].join('\n')
+    const hostsIni = join(dir, 'hosts.ini')
+    await writeFile(hostsIni, `${ini}\n`)
+    const targets = lab.hosts.filter((h) => h.role !== 'client').map((h) => h.name)
+
+    const floors = [await floor(c.name, targets)]
+    const l1 = await lbctl(first, 'first deploy')
+    const l2 = await lbctl(first, 'no-op')
+    const l3 = await lbctl(change, 'change')
+    // Connections of a no-op, counted in-process.
+    const {cluster: changed} = loadInventory(change)
+    resetSshCounters()
+    const inproc = await runNamedPlaybook('deploy', changed, {renderer: 'silent', connect: sshConnect({forks: changed.deploy.forks})})
+    if (inproc.outcome !== 'ok') throw new Error(`${c.name}: in-process no-op ${inproc.outcome}`)
+    notes.push(`${c.hosts} hosts: lbctl no-op opened ${sshCounters.connections} SSH connections for ${targets.length} hosts`)
+
+    await up() // fresh hosts for Ansible: nothing deployed, no daemon running
+    floors.push(await floor(c.name, targets))
+    const a1 = await ansible(hostsIni, join(dir, 'out-first'), targets.length, 'first deploy')
+    const a2 = await ansible(hostsIni, join(dir, 'out-first'), targets.length, 'no-op')
+    const a3 = await ansible(hostsIni, join(dir, 'out-change'), targets.length, 'change')
+    const fl = (floors[0] + floors[1]) / 2
+    for (const [run, l, a] of [['first deploy', l1, a1], ['no-op re-run', l2, a2], ['change on every host', l3, a3]] as const)
+      rows.push([
+        String(c.hosts), run, sec(fl), sec(l.ms), x(l.ms, fl), sec(a.ms), x(a.ms, l.ms),
+        `${(l.cpuMs / 1000).toFixed(2)} s`, `${Math.round(l.maxRssKb / 1024)} MiB`, `${(a.cpuMs / 1000).toFixed(1)} s`, `${l.changed} / ${a.changed}`,
+      ])
+    notes.push(`${c.hosts} hosts: floor ${sec(floors[0])} before lbctl, ${sec(floors[1])} before Ansible`)
+    await labDown({name: c.name, inventoryDir: dir})
+  }
+} finally {
+  for (const c of CASES) await labDown({name: c.name, inventoryDir: join(work, c.name)}).catch(() => undefined)
+  await rm(work, {recursive: true, force: true})
+}
+console.log(`| ${rows[0].join(' | ')} |`)
+console.log(`|${rows[0].map(() => '---').join('|')}|`)
+for (const r of rows.slice(1)) console.log(`| ${r.join(' | ')} |`)
+for (const n of notes) console.log(n)
+console.log(`${ansibleVersion}; settings: bench/ansible/ansible.cfg, -f <hosts>, a fresh ControlPath directory per run.`)
+console.log('lbctl CPU and peak RSS: the lbctl process (ssh2 in-process). Ansible CPU: ansible-playbook, its forks and ssh clients.')
