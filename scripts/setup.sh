@@ -4,9 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# lighttpd serves the lab's real servers; wrk measures what the VIP carries (npm run bench load).
+# lighttpd serves the lab's real servers; wrk measures what the VIP carries (npm run bench load); tmux is the real
+# terminal the live view is tested in (test/integration/operator.test.ts).
 PACKAGES=(keepalived haproxy ipvsadm shellcheck openssh-server openssh-client tini ethtool iproute2 psmisc procps
-  kmod busybox-static curl openssl sudo util-linux qemu-system-x86 cpio xz-utils lighttpd wrk perl)
+  kmod busybox-static curl openssl sudo util-linux qemu-system-x86 cpio xz-utils lighttpd wrk perl tmux)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
