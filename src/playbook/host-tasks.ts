@@ -7,11 +7,12 @@ import type {Play, Task} from './schema.js'
 /**
  * Fault injection for the test suite: LBCTL_PAUSE_AT="before:TASK@HOST", "after:TASK@HOST" or "handlers@HOST"
  * stops this process (SIGSTOP) at that point, after saying so on stderr, so a test can kill it, cut its SSH
- * session or take a link down at an exact moment, then let it go on (SIGCONT).
+ * session or take a link down at an exact moment, then let it go on (SIGCONT). On a terminal it says nothing: a
+ * line under the live tree would garble its redraw, and the test that freezes the tree there reads the process state.
  */
 export function pausePoint(point: string, host: string): void {
   if (process.env.LBCTL_PAUSE_AT !== `${point}@${host}`) return
-  process.stderr.write(`lbctl: paused at ${point} on ${host} (pid ${process.pid})\n`)
+  if (!process.stderr.isTTY) process.stderr.write(`lbctl: paused at ${point} on ${host} (pid ${process.pid})\n`)
   process.kill(process.pid, 'SIGSTOP')
 }
 
