@@ -63,6 +63,7 @@ export class RunState {
     readonly opts: {check: boolean; diff: boolean; vars?: Record<string, unknown>; signal?: AbortSignal},
   ) {
     this.vars = {...opts.vars}
+    this.setClusterState('serving')
     for (const h of this.targets) {
       this.hosts[h.name] = {ok: 0, changed: 0, skipped: 0, failed: false, unreachable: false, refused: false, activated: false, recorded: false}
       this.files.set(h.name, renderHost(cluster, h.name))
@@ -152,12 +153,25 @@ export class RunState {
     }
   }
 
+  /**
+   * Plays this run leaves out: those for the other state of the cluster (`cluster: new | serving`). Until the run
+   * knows, it assumes a serving cluster (the common case), so the first round trip carries the right probes then.
+   */
+  skippedPlays = new Set<number>()
+  /** What the run found when the playbook has plays for one state of the cluster. */
+  clusterState?: {state: 'new' | 'serving'; why: string}
+
   firstPlay(h: Host): number {
-    return this.plays.findIndex((p) => p.hosts.includes(h))
+    return this.plays.findIndex((p, i) => !this.skippedPlays.has(i) && p.hosts.includes(h))
   }
 
   lastPlay(h: Host): number {
-    return this.plays.map((p) => p.hosts.includes(h)).lastIndexOf(true)
+    return this.plays.map((p, i) => !this.skippedPlays.has(i) && p.hosts.includes(h)).lastIndexOf(true)
+  }
+
+  /** Which plays a cluster in this state runs: `new` leaves out the `serving` plays and the reverse. */
+  setClusterState(state: 'new' | 'serving'): void {
+    this.skippedPlays = new Set(this.plays.flatMap((p, i) => (p.play.cluster && p.play.cluster !== state ? [i] : [])))
   }
 
   /** The release a targeted host runs now, as far as this run knows: recorded, activated but not recorded, or as it was. */

@@ -1,6 +1,7 @@
 import {Listr, type ListrTask} from 'listr2'
 import type {Cluster, Host} from '../inventory/model.js'
 import {RELEASE_STATE, parseReleaseState} from '../modules/release-history.js'
+import {ADDR_PROBE, addressesOf} from '../modules/wait-for.js'
 import {cmd} from '../shell/index.js'
 import type {Transport} from '../transport/types.js'
 import {refusedByHost} from './connect.js'
@@ -58,6 +59,12 @@ export interface RunResult {
   failure?: {host: string; task: string; message: string}
   /** VRRP instances whose directors now run different releases. */
   mixed: {instance: string; directors: {name: string; release: string}[]}[]
+  /**
+   * Set when the playbook has plays for one state of the cluster (`cluster: new | serving`): which state the run
+   * found, and why. new = no director held any VIP, so the `new` plays (directors together) ran instead of the
+   * HA-safe serial ones.
+   */
+  clusterState?: {state: 'new' | 'serving'; why: string}
   errors: string[]
   durationMs: number
 }
@@ -78,7 +85,7 @@ const playSteps = (play: Play) => [...play.tasks, ...(play.post_tasks ?? [])]
  * anywhere, so an unreachable host, a refused host key or a held lock stops the run while the cluster is untouched.
  * The same round trip brings each host's facts, its journal, its releases and the probes of its first play.
  */
-function connectAndLock(run: RunState, opts: RunOptions, peers: Host[], runId: string, firstProbes: Map<string, (ProbeAnswer | undefined)[]>): ListrTask {
+function connectAndLock(run: RunState, opts: RunOptions, peers: Host[], runId: string, firstProbes: FirstProbes): ListrTask {
   const {cluster} = run
   const useLock = !run.opts.check && opts.playbook.lock !== false
   const targets = run.targets
@@ -107,15 +114,17 @@ function connectAndLock(run: RunState, opts: RunOptions, peers: Host[], runId: s
       }
       const holder = newHolder(runId, opts.command)
       const mode = !useLock ? 'nolock' : opts.breakLock ? 'break' : 'lock'
-      const firstPlay = (h: Host) => run.plays[run.firstPlay(h)].play
+      // On the same connections, at the same time: whether any director holds any VIP (plays for a new cluster).
+      const vipsHeld = clusterStatePlays(run) ? readVipsHeld(run, [...targets, ...peers].filter((h) => h.kind === 'director')) : undefined
       const answers = await Promise.all(
         targets.map(async (h) => {
-          const batch = probeBatch(playSteps(firstPlay(h)).map((step) => probeFor(step, run.context(h))))
+          const index = run.firstPlay(h)
+          const batch = probeBatch(playSteps(run.plays[index].play).map((step) => probeFor(step, run.context(h))))
           const state = cluster.deploy.stateDir
           const command = cmd`${factsAndLockCommand(state, mode)}; echo "lockrc=$?"; sh -c ${RELEASE_STATE.text} lbctl ${state}; sh -c ${READ_JOURNAL.text} lbctl ${state}; ${batch.command}`
           const r = await run.io(h.name).exec(command, JSON.stringify(holder))
           try {
-            firstProbes.set(h.name, batch.answers(r.stdout))
+            firstProbes.set(h.name, {index, answers: batch.answers(r.stdout)})
           } catch {
             // No prefetched answers: each task probes for itself.
           }
@@ -141,10 +150,38 @@ function connectAndLock(run: RunState, opts: RunOptions, peers: Host[], runId: s
         run.errors.push(...held)
         fail('refused', `${held.length} host(s) locked by another run; nothing was changed`)
       }
+      if (vipsHeld) {
+        const found = await vipsHeld
+        run.clusterState = found
+        run.setClusterState(found.state)
+        run.emit({type: 'phase', status: 'ok', text: found.state === 'new' ? `new cluster (${found.why}): directors start together` : `serving (${found.why}): HA-safe order`})
+      }
       t.title = `connected to ${targets.length} host(s)${useLock ? ', lock taken' : ''}`
       run.emit({type: 'phase', status: 'ok', text: t.title})
     },
   }
+}
+
+type FirstProbes = Map<string, {index: number; answers: (ProbeAnswer | undefined)[]}>
+
+const clusterStatePlays = (run: RunState) => run.plays.some((p) => p.play.cluster && p.hosts.length)
+
+/**
+ * A new cluster is one where no director (targeted or not) holds any VIP of any instance: nothing serves, so there
+ * is no VIP to keep on an updated director and the directors can start together. Any VIP anywhere means serving.
+ */
+async function readVipsHeld(run: RunState, directors: Host[]): Promise<{state: 'new' | 'serving'; why: string}> {
+  const vips = run.cluster.instances.flatMap((i) => i.vips.map((v) => v.address))
+  const held = await Promise.all(
+    directors.map(async (d) => {
+      const r = await run.io(d.name).exec(ADDR_PROBE)
+      if (r.code !== 0) throw new Error(`${d.name}: cannot read its addresses (exit ${r.code}): ${r.stderr.trim()}`)
+      const mine = addressesOf(r.stdout)
+      return vips.filter((v) => mine.has(v)).map((v) => `${v} on ${d.name}`)
+    }),
+  )
+  const served = held.flat()
+  return served.length ? {state: 'serving', why: served.join(', ')} : {state: 'new', why: `no director holds any of ${vips.join(', ')}`}
 }
 
 /** Phase 2, release: which release this run records or activates, the same on every host, from what they hold. */
@@ -184,7 +221,7 @@ function hostRow(run: RunState, host: string, ms: number): string {
  * (once every step and check passed) and gives its lock back. On a terminal each host is one row whose output is
  * the step it is on: play → host → current task.
  */
-function playTask(run: RunState, index: number, forks: number, firstProbes: Map<string, (ProbeAnswer | undefined)[]>, finish: (h: Host) => Promise<void>, tree: LiveTree): ListrTask {
+function playTask(run: RunState, index: number, forks: number, firstProbes: FirstProbes, finish: (h: Host) => Promise<void>, tree: LiveTree): ListrTask {
   const {play, hosts} = run.plays[index]
   const hostTask = (host: Host): ListrTask => ({
     title: host.name,
@@ -193,7 +230,9 @@ function playTask(run: RunState, index: number, forks: number, firstProbes: Map<
       tree.rows.set(host.name, ht)
       let ok: boolean
       try {
-        const probes = index === run.firstPlay(host) ? firstProbes.get(host.name) : undefined
+        // Read for this play only: a host whose first play changed with the cluster's state probes for itself.
+        const first = firstProbes.get(host.name)
+        const probes = first?.index === index && index === run.firstPlay(host) ? first.answers : undefined
         ok = await runHostPlay(run, play, index, host, probes)
       } finally {
         tree.rows.delete(host.name)
@@ -207,7 +246,11 @@ function playTask(run: RunState, index: number, forks: number, firstProbes: Map<
   const notRun = () => (run.stopped ? `${run.interrupted ? 'interrupted' : 'the run stopped after a failure'}: not run` : false)
   return {
     title: `${play.name} (${hosts.length ? hosts.map((h) => h.name).join(', ') : 'no hosts'})`,
-    skip: () => (run.stopped ? `${play.name}: not run, the run stopped earlier` : hosts.length === 0 ? `${play.name}: no hosts` : false),
+    skip: () =>
+      run.stopped ? `${play.name}: not run, the run stopped earlier`
+      : hosts.length === 0 ? `${play.name}: no hosts`
+      : run.skippedPlays.has(index) ? `${play.name}: not run, the cluster is ${play.cluster === 'new' ? 'serving' : 'new'}`
+      : false,
     task: (_, pt) => {
       tree.play = pt
       run.emit({type: 'play', name: play.name, hosts: hosts.map((h) => h.name)})
@@ -257,7 +300,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
   // wait_for vip reads every member director of an instance, also ones --limit leaves out (read only).
   const peers = run.targets.some((h) => h.kind === 'director') ? cluster.directors.filter((d) => !run.targets.includes(d)) : []
   const runId = `${process.pid}-${started}`
-  const firstProbes = new Map<string, (ProbeAnswer | undefined)[]>()
+  const firstProbes: FirstProbes = new Map()
 
   // Phase 4, unlock: a host is given back as soon as it is done, rather than after the last director (a second run
   // takes every lock it needs before it changes anything); the journal loses only what this run finished.
@@ -313,6 +356,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
     hosts,
     failure: run.failure,
     mixed: run.mixedInstances(),
+    clusterState: run.clusterState,
     errors: run.errors,
     durationMs: Date.now() - started,
   }

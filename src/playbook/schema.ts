@@ -21,6 +21,8 @@ export const play = z
     name: taskName,
     hosts: z.union([z.string(), z.array(z.string())]).describe('Groups or host names: all, directors, real_servers, managed_real_servers, backup_directors, master_directors, clients, a custom group, or a host.'),
     serial: z.number().int().min(0).optional().describe('Hosts per batch (0 = all, bounded by --forks). A failed batch stops the run.'),
+    cluster: z.enum(['new', 'serving']).optional()
+      .describe('Run this play only on a new cluster (no director holds any VIP of any instance) or only while some VIP is served; decided once per run, when connecting, from every director\'s addresses.'),
     tasks: z.array(task).min(1),
     handlers: z.record(z.string(), task.omit({notify: true})).optional().describe('Tasks run only when notified, after the play\'s tasks.'),
     post_tasks: z.array(task.omit({notify: true})).optional().describe('Tasks run after the handlers, e.g. health checks that gate the next batch.'),

@@ -74,7 +74,7 @@ export function startAtTask(pb: Playbook, name: string): Playbook | undefined {
 }
 
 /** Each play's hosts once --limit is applied: what --list-hosts prints and what the run connects to. */
-export function playTargets(cluster: Cluster, pb: Playbook, limit: string | undefined): {name: string; hosts: Host[]}[] {
+export function playTargets(cluster: Cluster, pb: Playbook, limit: string | undefined): {name: string; hosts: Host[]; cluster?: 'new' | 'serving'}[] {
   const inLimit = limitFilter(cluster, limit)
-  return pb.plays.map((p) => ({name: p.name, hosts: playHosts(cluster, p.hosts).filter(inLimit)}))
+  return pb.plays.map((p) => ({name: p.name, hosts: playHosts(cluster, p.hosts).filter(inLimit), cluster: p.cluster}))
 }

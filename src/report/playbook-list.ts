@@ -2,9 +2,12 @@ import type {Host} from '../inventory/model.js'
 import type {Playbook, Task} from '../playbook/schema.js'
 
 /** --list-hosts: each play and the hosts it would run on (after --limit), like ansible-playbook --list-hosts. */
-export function listHostsText(file: string, plays: {name: string; hosts: Host[]}[]): string {
+/** What a play's `cluster:` means, for the listings. */
+const onlyWhen = (c: 'new' | 'serving' | undefined) => (c === 'new' ? ', only on a new cluster (no VIP served)' : c === 'serving' ? ', only while a VIP is served' : '')
+
+export function listHostsText(file: string, plays: {name: string; hosts: Host[]; cluster?: 'new' | 'serving'}[]): string {
   const lines = [`playbook: ${file}`]
-  plays.forEach((p, i) => lines.push('', `  play #${i + 1} (${p.name}): ${p.hosts.length} host(s)`, ...p.hosts.map((h) => `    ${h.name}`)))
+  plays.forEach((p, i) => lines.push('', `  play #${i + 1} (${p.name}): ${p.hosts.length} host(s)${onlyWhen(p.cluster)}`, ...p.hosts.map((h) => `    ${h.name}`)))
   return lines.join('\n')
 }
 
@@ -15,7 +18,7 @@ const describe = (t: Partial<Task> & {name: string; module: string}) =>
 export function listTasksText(file: string, pb: Playbook): string {
   const lines = [`playbook: ${file}`]
   pb.plays.forEach((p, i) => {
-    lines.push('', `  play #${i + 1} (${p.name}): hosts ${Array.isArray(p.hosts) ? p.hosts.join(', ') : p.hosts}${p.serial ? `, serial ${p.serial}` : ''}`)
+    lines.push('', `  play #${i + 1} (${p.name}): hosts ${Array.isArray(p.hosts) ? p.hosts.join(', ') : p.hosts}${p.serial ? `, serial ${p.serial}` : ''}${onlyWhen(p.cluster)}`)
     for (const t of p.tasks) lines.push(`    ${describe(t)}`)
     for (const [name, h] of Object.entries(p.handlers ?? {})) lines.push(`    handler ${name}: ${describe(h)}`)
     for (const t of p.post_tasks ?? []) lines.push(`    ${describe(t)}`)

@@ -94,7 +94,7 @@ export function verdictText(run: RunResult): string {
   switch (run.outcome) {
     case 'ok':
       if (run.check) return `${name}: ok — ${changes ? `${changes} change(s) pending on ${changedHosts} host(s)` : 'no changes'}; nothing was changed (${took})`
-      return `${name}: ok — ${changedHosts ? `${changedHosts} of ${hosts.length} host(s) changed` : 'nothing changed'}${recorded ? `, release ${run.releaseId} recorded on ${recorded} host(s)` : ''} (${took})`
+      return `${name}: ok — ${changedHosts ? `${changedHosts} of ${hosts.length} host(s) changed` : 'nothing changed'}${recorded ? `, release ${run.releaseId} recorded on ${recorded} host(s)` : ''}${run.clusterState?.state === 'new' ? '; new cluster: directors started together' : ''} (${took})`
     case 'failed':
       return `${name}: FAILED${run.failure ? ` — ${run.failure.host} failed at "${run.failure.task}"` : ''}; ${changedHosts} host(s) changed before it stopped (${took})`
     case 'interrupted':
@@ -146,6 +146,7 @@ export function runJson(run: RunResult, extra: Record<string, unknown> = {}): st
     failure: run.failure,
     errors: run.errors,
     mixed_releases: run.mixed,
+    cluster_state: run.clusterState ?? null,
     ...extra,
     hosts,
   })

@@ -100,9 +100,9 @@ plays:
     }
     const syntax = await lbctl(['run', 'deploy', good, '--syntax-check'])
     assert.equal(syntax.code, 0, syntax.stderr)
-    assert.match(syntax.stdout, /^ok {3}.*deploy\.yaml: 3 play\(s\), \d+ task\(s\); no host contacted$/m)
+    assert.match(syntax.stdout, /^ok {3}.*deploy\.yaml: 4 play\(s\), \d+ task\(s\); no host contacted$/m)
     const hosts = await lbctl(['deploy', good, '--list-hosts', '--limit', 'lb2'])
-    assert.match(hosts.stdout, /play #2 \(backup directors\): 1 host\(s\)\n {4}lb2\n\n {2}play #3 \(master directors\): 0 host\(s\)/)
+    assert.match(hosts.stdout, /play #2 \(backup directors\): 1 host\(s\), only while a VIP is served\n {4}lb2\n\n {2}play #3 \(directors together \(new cluster\)\): 1 host\(s\), only on a new cluster \(no VIP served\)\n {4}lb2\n\n {2}play #4 \(master directors\): 0 host\(s\)/)
     const tasks = await lbctl(['rollback', good, '--list-tasks'])
     assert.match(tasks.stdout, /play #2 \(backup directors\): hosts backup_directors, serial 1\n {4}activate release {2}\[activate_release\] {2}notify: auto\n {4}handler sysctl: apply sysctl drop-ins {2}\[service\]/)
     assert.equal(connections, 0)

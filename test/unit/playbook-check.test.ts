@@ -91,7 +91,7 @@ describe('expressions and --start-at-task', () => {
   test('--start-at-task leaves out the plays and steps before the named task', () => {
     const {playbook} = loadPlaybook('deploy', cluster)
     const from = startAtTask(playbook, 'director files')!
-    assert.deepEqual(from.plays.map((p) => p.name), ['backup directors', 'master directors'])
+    assert.deepEqual(from.plays.map((p) => p.name), ['backup directors', 'directors together (new cluster)', 'master directors'])
     assert.equal(from.plays[0].tasks[0].name, 'director files')
     assert.deepEqual(from.plays[1].tasks.map((t) => t.name), playbook.plays[2].tasks.map((t) => t.name), 'later plays whole')
     assert.equal(startAtTask(playbook, 'VIPs back on their master')!.plays[0].tasks.length, 0, 'a post-task: the play\'s tasks are left out')

@@ -1,0 +1,73 @@
+/**
+ * Issue 14, bootstrap fast, stay safe: on a new cluster (no director holds any VIP) deploy starts the directors
+ * together; whenever a VIP is served it keeps the HA-safe order (backup, then master); the run says which.
+ */
+import assert from 'node:assert/strict'
+import {readFileSync, writeFileSync} from 'node:fs'
+import {after, before, describe, test} from 'node:test'
+import {lbctl, upLab, type TestLab} from '../helpers/lab.js'
+
+const NAME = 'it14boot'
+const SUBNET = '198.18.85.0/24'
+const VIP = '198.18.85.100'
+
+let lab: TestLab
+
+interface JsonRun {
+  outcome: string
+  cluster_state: {state: 'new' | 'serving'; why: string} | null
+  hosts: Record<string, {changed: number; tasks: {play: string; task: string; status: string}[]}>
+}
+
+async function deploy(): Promise<JsonRun> {
+  const r = await lbctl(['deploy', lab.inventory, '--json'])
+  assert.equal(r.code, 0, r.stdout + r.stderr)
+  return JSON.parse(r.stdout) as JsonRun
+}
+
+/** The plays a host ran tasks in, in order. */
+const playsOf = (run: JsonRun, host: string) => [...new Set(run.hosts[host].tasks.map((t) => t.play))]
+
+async function vipHolders(): Promise<string[]> {
+  const out: string[] = []
+  for (const d of ['lb1', 'lb2']) if ((await lab.sh(d, 'ip -4 -o addr show')).stdout.includes(` inet ${VIP}/`)) out.push(d)
+  return out
+}
+
+describe('deploy: a new cluster starts its directors together, a serving one keeps the HA-safe order', {concurrency: false}, () => {
+  before(async () => {
+    lab = await upLab(NAME, SUBNET)
+  })
+  after(async () => {
+    await lab?.down()
+  })
+
+  test('first deploy: no VIP anywhere, so both directors in one play; the VIP ends on the master only', async () => {
+    const run = await deploy()
+    assert.equal(run.outcome, 'ok')
+    assert.equal(run.cluster_state?.state, 'new', JSON.stringify(run.cluster_state))
+    assert.match(run.cluster_state!.why, new RegExp(`no director holds any of ${VIP.replaceAll('.', '\\.')}`))
+    for (const d of ['lb1', 'lb2']) assert.deepEqual(playsOf(run, d), ['directors together (new cluster)'])
+    assert.deepEqual(await vipHolders(), ['lb1'])
+  })
+
+  test('a change on a serving cluster: backup first, then master, and the run names the VIP it protects', async () => {
+    writeFileSync(lab.inventory, readFileSync(lab.inventory, 'utf8').replace('balance: roundrobin', 'balance: leastconn'))
+    const run = await deploy()
+    assert.equal(run.cluster_state?.state, 'serving')
+    assert.equal(run.cluster_state?.why, `${VIP} on lb1`)
+    assert.deepEqual(playsOf(run, 'lb2'), ['backup directors'])
+    assert.deepEqual(playsOf(run, 'lb1'), ['master directors'])
+    assert.ok(run.hosts.lb1.changed > 0 && run.hosts.lb2.changed > 0)
+    assert.deepEqual(await vipHolders(), ['lb1'])
+  })
+
+  test('keepalived gone on both directors (no VIP served): the next deploy brings them up together again', async () => {
+    for (const d of ['lb1', 'lb2']) await lab.sh(d, 'kill -TERM "$(cat /run/keepalived.pid)"; i=0; while [ -s /run/keepalived.pid ] && kill -0 "$(cat /run/keepalived.pid)" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done')
+    assert.deepEqual(await vipHolders(), [])
+    const run = await deploy()
+    assert.equal(run.cluster_state?.state, 'new')
+    for (const d of ['lb1', 'lb2']) assert.deepEqual(playsOf(run, d), ['directors together (new cluster)'])
+    assert.deepEqual(await vipHolders(), ['lb1'])
+  })
+})
