@@ -1,5 +1,5 @@
 import {writeSync} from 'node:fs'
-import {Flags} from '@oclif/core'
+import {Errors, Flags} from '@oclif/core'
 import {Interrupt} from '../playbook/interrupt.js'
 import type {Renderer} from '../playbook/runner.js'
 
@@ -76,4 +76,15 @@ export async function interruptible<T>(work: (interrupt: Interrupt) => Promise<T
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }
+}
+
+/**
+ * oclif exits 2 on an argument it cannot parse (a mistyped flag, a missing argument). Where 2 means something else —
+ * "changes pending" under --detailed-exitcode, CRITICAL for status as a monitoring check — that exit code would be a
+ * lie a cron job or a monitoring system acts on: such an error gets `code` instead (1 like Terraform's, 3 UNKNOWN).
+ * Call from a command's catch(); every other error passes through as it is.
+ */
+export function argumentErrorExit(error: unknown, code: number): void {
+  const e = error as Errors.CLIError
+  if (e instanceof Errors.CLIError && e.code !== 'EEXIT' && e.oclif?.exit === 2) e.oclif.exit = code
 }

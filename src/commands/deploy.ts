@@ -1,6 +1,6 @@
 import {Command} from '@oclif/core'
 import {runCommand} from '../cli/run-command.js'
-import {runFlags} from '../cli/run-flags.js'
+import {argumentErrorExit, runFlags} from '../cli/run-flags.js'
 import {inventoryArg} from '../cli/inventory.js'
 
 export default class Deploy extends Command {
@@ -19,6 +19,12 @@ Exit codes: 0 done, 1 a task failed or a host was lost mid-run (later hosts unto
 
   static args = {inventory: inventoryArg}
   static flags = runFlags
+
+  /** Under --detailed-exitcode an argument error is 1 (2 would read as "changes pending"). */
+  protected async catch(error: Parameters<Command['catch']>[0]): Promise<unknown> {
+    if (this.argv.includes('--detailed-exitcode')) argumentErrorExit(error, 1)
+    return super.catch(error)
+  }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Deploy)

@@ -1,6 +1,6 @@
 import {Command, Flags} from '@oclif/core'
 import {runCommand} from '../cli/run-command.js'
-import {runFlags} from '../cli/run-flags.js'
+import {argumentErrorExit, runFlags} from '../cli/run-flags.js'
 import {inventoryArg} from '../cli/inventory.js'
 
 export default class Rollback extends Command {
@@ -13,6 +13,12 @@ Files and sysctls the target lacks go back to what they were before lbctl manage
     ...runFlags,
     to: Flags.string({description: 'Release ID to return to (default: the one active before the current)'}),
     force: Flags.boolean({description: 'Roll back the hosts that have the target release, leaving the others as they are'}),
+  }
+
+  /** Under --detailed-exitcode an argument error is 1 (2 would read as "changes pending"). */
+  protected async catch(error: Parameters<Command['catch']>[0]): Promise<unknown> {
+    if (this.argv.includes('--detailed-exitcode')) argumentErrorExit(error, 1)
+    return super.catch(error)
   }
 
   async run(): Promise<void> {

@@ -1,6 +1,6 @@
 import {Args, Command} from '@oclif/core'
 import {runCommand} from '../cli/run-command.js'
-import {runFlags} from '../cli/run-flags.js'
+import {argumentErrorExit, runFlags} from '../cli/run-flags.js'
 import {inventoryArg} from '../cli/inventory.js'
 
 export default class Run extends Command {
@@ -16,6 +16,12 @@ A playbook is a YAML mapping: name, description, lock (default true) and plays â
   // playbooks/failover-test.yaml is a scenarios file read by \`lbctl failover-test\`, not a playbook for run.
   static args = {playbook: Args.string({required: true, description: 'Playbook name (from playbooks/) or path'}), inventory: inventoryArg}
   static flags = runFlags
+
+  /** Under --detailed-exitcode an argument error is 1 (2 would read as "changes pending"). */
+  protected async catch(error: Parameters<Command['catch']>[0]): Promise<unknown> {
+    if (this.argv.includes('--detailed-exitcode')) argumentErrorExit(error, 1)
+    return super.catch(error)
+  }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Run)

@@ -1,12 +1,13 @@
 import {Command, Flags} from '@oclif/core'
 import {inventoryArg, loadOrExit} from '../cli/inventory.js'
+import {argumentErrorExit} from '../cli/run-flags.js'
 import {sshConnect} from '../playbook/connect.js'
 import {jsonText} from '../report/json.js'
 import {clusterStatus, statusText} from '../status/index.js'
 
 export default class Status extends Command {
   static description = `The cluster as it runs: who holds each VIP, each director's VRRP state and priority as keepalived reports it, HAProxy's servers (status, check, sessions), the live IPVS table against the rendered one, daemon versions and uptimes, the active release and every managed file that differs from it.
-One SSH connection and one round trip per host; nothing is changed. Exit codes, as a Nagios/Icinga check: 0 OK, 1 DEGRADED (a server down, a director in FAULT, drift, a deploy left unfinished), 2 CRITICAL (a VIP held by no director or by two, a daemon down on the VIP holder, a backend with no server in service); 3 the inventory is invalid.`
+One SSH connection and one round trip per host; nothing is changed. Exit codes, as a Nagios/Icinga check: 0 OK, 1 DEGRADED (a server down, a director in FAULT, drift, a deploy left unfinished), 2 CRITICAL (a VIP held by no director or by two, a daemon down on the VIP holder, a backend with no server in service); 3 UNKNOWN: the inventory or the arguments are invalid.`
 
   static examples = ['<%= config.bin %> status prod', '<%= config.bin %> status prod --json', '<%= config.bin %> status lab --watch 2']
 
@@ -17,6 +18,12 @@ One SSH connection and one round trip per host; nothing is changed. Exit codes, 
     every: Flags.integer({default: 2, min: 1, description: 'Seconds between redraws with --watch'}),
     'accept-new': Flags.boolean({description: 'Record unknown host keys in known_hosts (changed keys are still refused)'}),
     'known-hosts': Flags.string({description: 'known_hosts file for every host'}),
+  }
+
+  /** A monitoring check's usage error is UNKNOWN (3), like an invalid inventory: 2 would read as CRITICAL. */
+  protected async catch(error: Parameters<Command['catch']>[0]): Promise<unknown> {
+    argumentErrorExit(error, 3)
+    return super.catch(error)
   }
 
   async run(): Promise<void> {
