@@ -27,6 +27,7 @@ interface JsonRun {
   release: string
   failure?: {host: string; task: string; message: string}
   errors: string[]
+  mixed_releases: {instance: string; directors: {name: string; release: string}[]}[]
   hosts: Record<string, {failed: boolean; tasks: {task: string; status: string; message?: string; duration_ms: number}[]}>
 }
 
@@ -143,6 +144,10 @@ describe('converge after any fault', {concurrency: false}, () => {
       const r = await p.done
       assert.equal(r.code, 130, r.stderr)
       assert.equal(json(r.stdout).outcome, 'interrupted')
+      // The director stopped between rename and reload runs the old config under new files: a mixed pair, reported.
+      const mixed = json(r.stdout).mixed_releases
+      assert.deepEqual(mixed.map((m) => m.instance), ['VI_1'], 'the mixed pair is reported')
+      assert.match(mixed[0].directors.find((x) => x.name === d)!.release, /\(files active, release not recorded\)$/)
       for (const h of Object.keys(DIRECTORS)) assert.equal(await sh(h, 'ls -d /var/lib/lbctl/lock 2>/dev/null; true'), '', `${h} still locked`)
       assert.match(await sh(d, 'cat /var/lib/lbctl/journal'), /service haproxy/)
       await reRunConverges(target)
