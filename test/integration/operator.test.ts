@@ -301,4 +301,19 @@ plays:
     const check = await lbctl(['deploy', lab.inventory, '--check', '--detailed-exitcode'])
     assert.equal(check.code, 0, check.stdout)
   })
+
+  test('rollback --check --diff shows, per director, what the rollback would change, and changes nothing', async () => {
+    // The release before the current one balanced with leastconn (the first Ctrl-C test's, finished by its re-run).
+    const r = await lbctl(['rollback', lab.inventory, '--check', '--diff', '--detailed-exitcode'])
+    assert.equal(r.code, 2, r.stdout + r.stderr)
+    noSecret(r.stdout + r.stderr, 'the rollback diff')
+    for (const d of ['lb1', 'lb2']) {
+      const header = `--- ${d}:/etc/haproxy/haproxy.cfg (on the host)\n+++ ${d}:/etc/haproxy/haproxy.cfg (in the release)\n`
+      assert.ok(r.stdout.includes(header), `no diff of ${d}'s haproxy.cfg:\n${r.stdout}`)
+      const body = r.stdout.slice(r.stdout.indexOf(header) + header.length).split(/\n(?=--- )/)[0]
+      assert.match(body, /^-\s+balance roundrobin$/m, body)
+      assert.match(body, /^\+\s+balance leastconn$/m, body)
+      assert.match((await lab.sh(d, 'grep balance /etc/haproxy/haproxy.cfg')).stdout, /balance roundrobin/, `${d} was changed by --check`)
+    }
+  })
 })
