@@ -104,8 +104,9 @@ export class RunState {
     const result: TaskResult = {...clean, message: this.mask(r.message), stdout: this.mask(r.stdout), stderr: this.mask(r.stderr)}
     this.results.push(result)
     const hs = this.hosts[r.host]
+    // As Ansible's PLAY RECAP counts them: ok is every step that succeeded, changed the part of them that changed.
     if (r.status === 'changed') hs.changed++
-    if (r.status === 'ok') hs.ok++
+    if (r.status === 'ok' || r.status === 'changed') hs.ok++
     if (r.status === 'skipped') hs.skipped++
     if (r.status === 'changed' && !this.opts.check && r.plan?.changedPaths?.length) hs.activated = true
     if (r.status !== 'failed' && r.status !== 'skipped' && !this.opts.check && r.plan?.current) {
