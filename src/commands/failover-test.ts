@@ -34,7 +34,7 @@ Exit codes: 0 every scenario passed, 1 one failed, 2 invalid inventory/scenarios
     interval: Flags.integer({default: 20, min: 5, description: 'Milliseconds between probes (each opens a new connection to every VIP service)'}),
     path: Flags.string({default: '/', description: 'HTTP path the probes ask for: on a busy or production cluster, a cheap page such as /health'}),
     timeout: Flags.integer({default: 800, min: 50, description: 'Probe timeout in ms (below the 1 s SYN retransmission, so a lost SYN counts as a failure)'}),
-    established: Flags.integer({default: 0, min: 0, max: 1000, description: 'Keep N long downloads open through each fault and count those still moving data after the VIP moved (see --stream-path)'}),
+    established: Flags.integer({default: 0, min: 0, max: 1000, description: 'Keep N long downloads open through each fault (opened 4 s before it, old enough for IPVS sync to have told the backup) and count those still moving data after the VIP moved (see --stream-path)'}),
     'stream-path': Flags.string({default: '/stream', description: 'A long, slow download for --established (the lab serves /stream: 8 MiB at 32 KiB/s)'}),
     sticky: Flags.integer({default: 0, min: 0, max: 1000, description: 'Ask as M sticky clients before and after each fault and count those kept on their server: cookie jars from the controller, or the --from client\'s source addresses'}),
     'sticky-path': Flags.string({default: '/echo', description: 'A page naming the server that answered (`server=NAME` first, or the sticky cookie), for --sticky'}),

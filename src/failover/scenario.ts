@@ -298,12 +298,18 @@ export async function runScenario(sc: Scenario, ctx: ScenarioContext): Promise<S
   return result
 }
 
+const ESTABLISHED_AGE_MS = 4000
+
 /** What clients keep through the fault (--established, --sticky): started after the baseline, judged after the move. */
 async function startKeeping(ctx: ScenarioContext): Promise<{judge: (movedAt?: number) => Promise<Pick<ScenarioResult, 'established' | 'sticky'>>}> {
   const k = ctx.keep
   const target = ctx.targets.find((t) => t.kind === 'http')
   if (!k || !target || (k.established === 0 && k.sticky === 0)) return {judge: async () => ({})}
   const streams = k.established > 0 ? openEstablished(target, k.established, k.streamPath, ctx.clock.now) : undefined
+  // "Established" means old enough for the backup to have been told: the kernel's IPVS sync daemon sends a partly
+  // filled buffer only after IPVS_SYNC_FLUSH_TIME (2 s), looked at every second, so a connection younger than ~3 s
+  // may not be on the backup yet (seen: 2 of 20 reset on a graceful stop 0.1 s after they opened).
+  if (streams) await sleep(ESTABLISHED_AGE_MS, ctx.signal)
   const sticky = k.sticky > 0 ? await (k.from ? sourceClients(k.from, target, k.sticky, k.stickyPath) : cookieClients(target, k.sticky, k.stickyPath)) : undefined
   return {
     async judge(movedAt) {
