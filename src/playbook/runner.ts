@@ -239,7 +239,9 @@ function playTask(run: RunState, index: number, forks: number, firstProbes: Firs
         if (run.lastPlay(host) === index) await finish(host)
       }
       // A host whose step failed is a failed row, so neither it nor its play gets a tick.
-      if (!ok) throw new Error(`${host.name} — FAILED at ${run.failure?.host === host.name ? run.failure.task : 'a step'}`)
+      // Named by its own failed step: hosts of one batch can fail at once, and run.failure holds only the first.
+      const failedAt = run.results.filter((r) => r.host === host.name && r.status === 'failed').at(-1)?.task
+      if (!ok) throw new Error(`${host.name} — FAILED${failedAt ? ` at ${failedAt}` : ''}`)
       ht.title = hostRow(run, host.name, Date.now() - started)
     },
   })

@@ -85,7 +85,7 @@ function assertOneTree(snapshot: string): void {
     if (/^ {4}› /.test(l)) assert.match(lines[i - 1] ?? '', /^ {2}\S|^ {4}› /, `a step line outside a host row:\n${snapshot}`)
     if (/^ {2}\S/.test(l)) {
       const play = lines.slice(0, i).reverse().find((x) => !x.startsWith(' '))!
-      assert.match(play, /^❯ /, `a host row under a play that is not running:\n${snapshot}`)
+      assert.match(play, /^[❯⚠✖] /, `a host row under a play that is neither running nor failed:\n${snapshot}`)
       assert.ok(play.includes(l.slice(4).split(' ')[0]), `${l.trim()} drawn under ${play}`)
     }
   })
@@ -118,17 +118,19 @@ const stopped = (pid: number) => / T /.test(readFileSync(`/proc/${pid}/stat`, 'u
  * A command in a real terminal: a private tmux server, a 100×30 pane, no CI variable (so the live tree is drawn).
  * With `pauseAt` the run stops itself there (LBCTL_PAUSE_AT) and `atPause` sees the screen it left, frozen.
  */
-async function inTmux(args: string[], onSnapshot: (visible: string) => void, pauseAt: string, atPause: (visible: string) => void): Promise<{code: number; history: string}> {
+async function inTmux(args: string[], onSnapshot: (visible: string) => void, pauseAt = '', atPause: (visible: string) => void = () => undefined): Promise<{code: number; history: string}> {
   const socket = `lbctl-${NAME}-${process.pid}`
   const tmux = (...a: string[]) => run('tmux', ['-L', socket, ...a], {env: {...process.env, TMUX: ''}}).then((r) => r.stdout)
   const line = `cd ${ROOT} && env -u CI TERM=xterm-256color LBCTL_PAUSE_AT='${pauseAt}' node bin/run.js ${args.join(' ')}; echo "lbctl exited $?"; sleep 3600`
   await tmux('new-session', '-d', '-s', 'run', '-x', '100', '-y', '30', line)
   try {
-    const shell = Number((await tmux('display-message', '-p', '-t', 'run', '#{pane_pid}')).trim())
-    const pid = await waitFor('lbctl to start in tmux', 60_000, async () => Number((await run('pgrep', ['-P', String(shell), 'node']).catch(() => ({stdout: ''}))).stdout.trim()) || undefined)
-    await waitFor(`lbctl to pause at ${pauseAt}`, 600_000, async () => (stopped(pid) ? true : undefined))
-    atPause(await tmux('capture-pane', '-p', '-t', 'run'))
-    process.kill(pid, 'SIGCONT')
+    if (pauseAt) {
+      const shell = Number((await tmux('display-message', '-p', '-t', 'run', '#{pane_pid}')).trim())
+      const pid = await waitFor('lbctl to start in tmux', 60_000, async () => Number((await run('pgrep', ['-P', String(shell), 'node']).catch(() => ({stdout: ''}))).stdout.trim()) || undefined)
+      await waitFor(`lbctl to pause at ${pauseAt}`, 600_000, async () => (stopped(pid) ? true : undefined))
+      atPause(await tmux('capture-pane', '-p', '-t', 'run'))
+      process.kill(pid, 'SIGCONT')
+    }
     const code = await waitFor(`lbctl ${args[0]} to end in tmux`, 600_000, async () => {
       const visible = await tmux('capture-pane', '-p', '-t', 'run')
       const ended = /^lbctl exited (\d+)$/m.exec(visible)
@@ -139,6 +141,25 @@ async function inTmux(args: string[], onSnapshot: (visible: string) => void, pau
   } finally {
     await tmux('kill-server').catch(() => undefined)
   }
+}
+
+/** Three command steps on every director: one that prints on both streams, one that failed_when fails, one never reached. */
+function probePlaybook(): string {
+  const playbook = join(lab.inventoryDir, 'probe.yaml')
+  writeFileSync(
+    playbook,
+    `name: probe
+lock: false
+plays:
+  - name: directors
+    hosts: directors
+    tasks:
+      - {name: who, module: command, args: {cmd: "echo out-$(hostname); echo err-$(hostname) >&2"}, changed_when: false}
+      - {name: degraded, module: command, args: {cmd: "echo state=DEGRADED; exit 0"}, changed_when: false, failed_when: "'DEGRADED' in stdout"}
+      - {name: never, module: command, args: {cmd: "true"}}
+`,
+  )
+  return playbook
 }
 
 describe('runs an operator can watch, read, stop and script', {concurrency: false}, () => {
@@ -185,6 +206,22 @@ describe('runs an operator can watch, read, stop and script', {concurrency: fals
     assert.equal(shape(caught), shape(golden(runningFile, caught)))
   })
 
+  test('a step failing on both directors at once, in tmux: each host and the play marked failed, each at its own step, no tick over a failure', async () => {
+    const {code, history: raw} = await inTmux(['run', probePlaybook(), lab.inventory], assertOneTree)
+    const history = raw.replace(/\s+$/, '\n')
+    assert.equal(code, 1, history)
+    const lines = history.split('\n').map((l) => l.trimEnd())
+    assert.deepEqual(lines.filter((l, i) => l && lines.indexOf(l) !== i), [], `lines repeated:\n${history}`)
+    assert.ok(lines.some((l) => /^[⚠✖] directors \(lb1, lb2\)$/.test(l)), `the play is not marked failed:\n${history}`)
+    for (const d of ['lb1', 'lb2']) {
+      assert.ok(lines.includes(`  ✖ ${d}`), `${d} is not marked failed:\n${history}`)
+      assert.ok(lines.includes(`    › ${d} — FAILED at degraded`), `${d}'s failed step is not named:\n${history}`)
+    }
+    assert.doesNotMatch(history, /^✔ directors|^ {2}✔ lb/m, 'a tick over a failure')
+    assert.match(history, /^lb1 +: ok=1 +changed=0 +failed=1 /m)
+    assert.match(history, /^run \S+probe\.yaml: FAILED — lb[12] failed at "degraded"/m)
+  })
+
   test('deploy --check --detailed-exitcode: 0 in sync, 2 with changes pending (nothing changed), 1 on an error', async () => {
     const inSync = await lbctl(['deploy', lab.inventory, '--check', '--detailed-exitcode'])
     assert.equal(inSync.code, 0, inSync.stdout + inSync.stderr)
@@ -215,20 +252,7 @@ describe('runs an operator can watch, read, stop and script', {concurrency: fals
   })
 
   test('command output: -v prints rc and both streams, --json carries them, changed_when/failed_when judge, a failure shows rc and streams', async () => {
-    const playbook = join(lab.inventoryDir, 'probe.yaml')
-    writeFileSync(
-      playbook,
-      `name: probe
-lock: false
-plays:
-  - name: directors
-    hosts: directors
-    tasks:
-      - {name: who, module: command, args: {cmd: "echo out-$(hostname); echo err-$(hostname) >&2"}, changed_when: false}
-      - {name: degraded, module: command, args: {cmd: "echo state=DEGRADED; exit 0"}, changed_when: false, failed_when: "'DEGRADED' in stdout"}
-      - {name: never, module: command, args: {cmd: "true"}}
-`,
-    )
+    const playbook = probePlaybook()
     const v = await lbctl(['run', playbook, lab.inventory, '--limit', 'lb1', '-v'])
     assert.equal(v.code, 1, v.stdout + v.stderr)
     assert.match(v.stdout, /^==> lb1: who \(rc=0\) <==\nstdout:\nout-lb1\nstderr:\nerr-lb1$/m)
