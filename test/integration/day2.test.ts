@@ -114,7 +114,7 @@ describe('day-2 operations on the lab', {concurrency: false}, () => {
     await waitFor('a healthy cluster again', 30_000, async () => ((await status()).code === 0 ? true : undefined))
   })
 
-  test('drain under load: no new requests for the drained server, none failed, it stays drained through a deploy that reloads HAProxy; undrain: it serves again', async () => {
+  test('drain under load: no new requests for the drained server, none failed, it stays drained through a deploy that reloads HAProxy; undrain: it serves again', async (t) => {
     const l = load(150)
     try {
       await new Promise((r) => setTimeout(r, 1500))
@@ -123,6 +123,7 @@ describe('day-2 operations on the lab', {concurrency: false}, () => {
       assert.match(d.stdout, /^lb1: web\/web2 DRAIN$/m)
       assert.match(d.stdout, /^lb2: web\/web2 DRAIN$/m)
       assert.match(d.stdout, /session\(s\) drained in \d+\.\d s/)
+      t.diagnostic(`drain: ${/\S+ session\(s\) drained in \S+ s/.exec(d.stdout)?.[0]}`)
       const before = await total('lb1', 'web2')
       await new Promise((r) => setTimeout(r, 2000))
       assert.equal(await total('lb1', 'web2'), before, 'the drained server gets no new session')
@@ -146,6 +147,7 @@ describe('day-2 operations on the lab', {concurrency: false}, () => {
       await waitFor('web2 serving again', 10_000, async () => ((await total('lb1', 'web2')) > back ? true : undefined))
     } finally {
       const r = await l.stop()
+      t.diagnostic(`load through drain, reload, undrain: ${JSON.stringify(r)}`)
       assert.ok(r.sent > 500, `load ran: ${JSON.stringify(r)}`)
       assert.equal(r.failed, 0, `no request failed: ${JSON.stringify(r)}`)
     }
