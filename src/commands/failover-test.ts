@@ -80,10 +80,12 @@ Exit codes: 0 every scenario passed, 1 one failed, 2 invalid inventory/scenarios
 
     const controller = new AbortController()
     let interrupts = 0
+    const lockedHosts: string[] = []
     const onSigint = () => {
       interrupts++
       if (interrupts > 1) {
-        process.stderr.write('\nsecond Ctrl-C: exiting without waiting for the restore; check the cluster (lbctl lab status / ip addr)\n')
+        const locks = lockedHosts.length ? `; the deploy lock stays on ${lockedHosts.join(', ')} (a later deploy sees it stale and says so; --break-lock takes it over)` : ''
+        process.stderr.write(`\nsecond Ctrl-C: exiting without waiting for the restore; check the cluster (lbctl status / ip addr)${locks}\n`)
         process.exit(130)
       }
       process.stderr.write('\ninterrupted: restoring what was done, then exiting (Ctrl-C again to exit at once)\n')
@@ -111,6 +113,7 @@ Exit codes: 0 every scenario passed, 1 one failed, 2 invalid inventory/scenarios
         acceptNew: flags['accept-new'],
         knownHosts: flags['known-hosts'],
         signal: controller.signal,
+        lockedHosts,
         log: (line) => process.stderr.write(`${line}\n`),
       })
     } catch (error) {

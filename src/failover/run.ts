@@ -49,6 +49,8 @@ export interface FailoverOptions {
   knownHosts?: string
   signal?: AbortSignal
   log?: (line: string) => void
+  /** Filled with the hosts whose deploy lock this run holds, emptied once given back (a second Ctrl-C names them). */
+  lockedHosts?: string[]
 }
 
 /** Directors always; the real servers and client the selected scenarios and --from need. */
@@ -127,7 +129,7 @@ export async function runFailoverTest(o: FailoverOptions): Promise<FailoverRepor
   const opened = await openAll(hosts.map(sshTarget), {acceptNew: o.acceptNew, keepaliveIntervalMs, ...(o.knownHosts ? {knownHostsPath: o.knownHosts} : {})}, {forks: 20})
   const bad = [...opened.values()].filter((t): t is Exclude<typeof t, Transport> => t instanceof Error)
   const transports = new Map([...opened].filter((e): e is [string, Transport] => !(e[1] instanceof Error)))
-  const locked: string[] = []
+  const locked: string[] = o.lockedHosts ?? []
   const lockId = `failover-${process.pid}-${clock.epochMs}`
   try {
     if (bad.length) {
@@ -208,6 +210,7 @@ export async function runFailoverTest(o: FailoverOptions): Promise<FailoverRepor
   } finally {
     await tracker?.stop()
     await unlockHosts(transports, locked, cluster.deploy.stateDir, lockId)
+    locked.splice(0)
     await Promise.all([...transports.values()].map((t) => t.close().catch(() => undefined)))
   }
 }
