@@ -1,7 +1,7 @@
 import {identityFileOf, knownHostsOf} from './inventory.js'
 import {findInit, pidsByNetns} from './network.js'
 import {type LabHostPlan, type LabPlan, checkLabName, stateDirOf} from './plan.js'
-import {LabError, type RunResult, run} from './run.js'
+import {LabArgumentError, LabError, type RunResult, run} from './run.js'
 import {quote} from './sh.js'
 import {readState} from './state.js'
 import {planFromState} from './status.js'
@@ -16,7 +16,7 @@ export async function loadPlan(labName: string): Promise<LabPlan> {
 export async function findHost(labName: string, host: string): Promise<{plan: LabPlan; host: LabHostPlan}> {
   const plan = await loadPlan(labName)
   const h = plan.hosts.find((x) => x.name === host || x.address === host)
-  if (!h) throw new LabError(`lab "${labName}" has no host "${host}" (hosts: ${plan.hosts.map((x) => x.name).join(', ')})`)
+  if (!h) throw new LabArgumentError(`lab "${labName}" has no host "${host}" (hosts: ${plan.hosts.map((x) => x.name).join(', ')})`)
   return {plan, host: h}
 }
 

@@ -8,7 +8,7 @@ import {type DownResult, teardownLab} from './teardown.js'
 export {labUp, type LabUpOptions, type LabUpResult} from './up.js'
 export {labStatus, type LabStatus, type LabHostStatus} from './status.js'
 export {labExec, labSshArgv, loadPlan} from './exec.js'
-export {LabError, type RunResult} from './run.js'
+export {LabArgumentError, LabError, type RunResult} from './run.js'
 export {DEFAULT_SUBNET, DEFAULT_DIRECTORS, DEFAULT_REAL_SERVERS, LAB_NAME_RE, TOPOLOGIES, labRoot, type LabPlan, type LabRole, type LabTopology} from './plan.js'
 export type {DownResult} from './teardown.js'
 

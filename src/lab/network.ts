@@ -1,6 +1,6 @@
 import {readdir, readFile, readlink, stat, writeFile} from 'node:fs/promises'
 import {type LabHostPlan, type LabPlan, ipToInt, linkAlias, macOf, overlaps, parseSubnet} from './plan.js'
-import {LabError, run, runOk} from './run.js'
+import {LabArgumentError, LabError, run, runOk} from './run.js'
 
 const NETNS_DIR = '/run/netns'
 
@@ -117,7 +117,7 @@ export async function checkSubnetFree(plan: LabPlan, seg: Segment = labSegment(p
     }
   }
   if (conflicts.length > 0) {
-    throw new LabError(
+    throw new LabArgumentError(
       `subnet ${seg.subnet} is already in use on this machine (${[...new Set(conflicts)].join('; ')}); ` +
         'pick another with --subnet (e.g. 198.18.1.0/24 — 198.18.0.0/15 is reserved for benchmarking)',
     )

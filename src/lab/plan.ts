@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 import {isIPv4} from 'node:net'
 import {join, resolve} from 'node:path'
-import {LabError} from './run.js'
+import {LabArgumentError} from './run.js'
 
 // The lab name ends up in namespace names (`lbctl.NAME.HOST`), file names and the inventory's `name`. No dots, so a
 // namespace prefix `lbctl.NAME.` belongs to exactly one lab; lower case so two labs never differ only by case.
@@ -95,7 +95,7 @@ export function stateDirOf(name: string): string {
 
 export function checkLabName(name: string): void {
   if (!LAB_NAME_RE.test(name)) {
-    throw new LabError(`lab name "${name}" must start with a lower-case letter and contain only a-z, 0-9 and "-" (at most 32 characters)`)
+    throw new LabArgumentError(`lab name "${name}" must start with a lower-case letter and contain only a-z, 0-9 and "-" (at most 32 characters)`)
   }
 }
 
@@ -134,7 +134,7 @@ export function tapName(name: string, host: string, nic: number): string {
 // convention).
 export function insideSubnetOf(subnet: Subnet): Subnet {
   if (!overlaps(subnet, {network: ipToInt('198.18.0.0'), prefix: 15})) {
-    throw new LabError(`--topology lvs-nat needs a --subnet inside 198.18.0.0/15 (its inside network is the mirror half of that range)`)
+    throw new LabArgumentError(`--topology lvs-nat needs a --subnet inside 198.18.0.0/15 (its inside network is the mirror half of that range)`)
   }
   return {network: (subnet.network ^ 0x10000) >>> 0, prefix: subnet.prefix}
 }
@@ -161,13 +161,13 @@ export interface Subnet {network: number; prefix: number}
 
 export function parseSubnet(text: string): Subnet {
   const m = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(text)
-  if (!m || !isIPv4(m[1])) throw new LabError(`--subnet "${text}" is not an IPv4 network like 198.18.0.0/24`)
+  if (!m || !isIPv4(m[1])) throw new LabArgumentError(`--subnet "${text}" is not an IPv4 network like 198.18.0.0/24`)
   const prefix = Number(m[2])
-  if (prefix < 16 || prefix > 24) throw new LabError(`--subnet "${text}": the prefix must be from /16 to /24 (the lab uses the first 255 addresses)`)
+  if (prefix < 16 || prefix > 24) throw new LabArgumentError(`--subnet "${text}": the prefix must be from /16 to /24 (the lab uses the first 255 addresses)`)
   const network = ipToInt(m[1])
   const mask = prefixMask(prefix)
   if ((network & mask) >>> 0 !== network) {
-    throw new LabError(`--subnet "${text}" has host bits set; did you mean ${intToIp((network & mask) >>> 0)}/${prefix}?`)
+    throw new LabArgumentError(`--subnet "${text}" has host bits set; did you mean ${intToIp((network & mask) >>> 0)}/${prefix}?`)
   }
   return {network, prefix}
 }
@@ -194,10 +194,10 @@ export function overlaps(a: Subnet, b: Subnet): boolean {
 export function makePlan(o: PlanOptions): LabPlan {
   checkLabName(o.name)
   if (!Number.isInteger(o.directors) || o.directors < 1 || o.directors > MAX_DIRECTORS) {
-    throw new LabError(`--directors must be from 1 to ${MAX_DIRECTORS}`)
+    throw new LabArgumentError(`--directors must be from 1 to ${MAX_DIRECTORS}`)
   }
   if (!Number.isInteger(o.realServers) || o.realServers < 0 || o.realServers > MAX_REAL_SERVERS) {
-    throw new LabError(`--real-servers must be from 0 to ${MAX_REAL_SERVERS}`)
+    throw new LabArgumentError(`--real-servers must be from 0 to ${MAX_REAL_SERVERS}`)
   }
   const {network, prefix} = parseSubnet(o.subnet)
   const topology = o.topology ?? 'namespaces'

@@ -5,6 +5,11 @@ export class LabError extends Error {
   override name = 'LabError'
 }
 
+/** A lab request that cannot be right (a name, a subnet, a count, a host the lab lacks): exit 2, nothing was done. */
+export class LabArgumentError extends LabError {
+  override name = 'LabArgumentError'
+}
+
 export interface RunResult {
   code: number
   stdout: string

@@ -7,7 +7,7 @@
  * inventory or arguments.
  */
 import assert from 'node:assert/strict'
-import {writeFileSync} from 'node:fs'
+import {existsSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {lbctl} from '../helpers/lab.js'
@@ -108,6 +108,27 @@ haproxy:
       assert.deepEqual(got, [])
     })
   }
+
+  test('lab: an impossible request exits 2 and creates nothing; a lab that is not up 1; a mistyped command 127 with a did-you-mean', async () => {
+    for (const args of [
+      ['lab', 'up', '--name', 'itexit', '--subnet', '10.0.0.0/33'],
+      ['lab', 'up', '--name', 'itexit', '--subnet', '198.18.72.1/24'],
+      ['lab', 'up', '--name', 'Bad_Name'],
+      ['lab', 'up', '--name', 'itexit', '--subnet', '198.18.72.0/24', '--real-servers', '999'],
+      ['lab', 'down', '--name', 'Bad_Name'],
+    ]) {
+      const r = await lbctl(args)
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`)
+      assert.match(r.stderr, /Error: /)
+    }
+    assert.ok(!existsSync('/var/lib/lbctl-lab/itexit'), 'a refused lab up left a state directory')
+    const notUp = await lbctl(['lab', 'ssh', 'web1', '--name', 'itexitnone'])
+    assert.equal(notUp.code, 1, notUp.stderr)
+    assert.match(notUp.stderr, /lab "itexitnone" is not up/)
+    const typo = await lbctl(['deplyo', 'prod'])
+    assert.equal(typo.code, 127)
+    assert.match(typo.stderr, /"deplyo prod" is not a lbctl command\. Did you mean "lbctl deploy"\?/)
+  })
 
   test('connection failures are named by class: unknown key, changed key, authentication, unreachable', async () => {
     const say = async (c: Class) => {

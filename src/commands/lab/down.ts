@@ -1,5 +1,5 @@
 import {Command, Flags} from '@oclif/core'
-import {type DownResult, LabError, labDown} from '../../lab/index.js'
+import {type DownResult, LabArgumentError, LabError, labDown} from '../../lab/index.js'
 import {formatDown} from '../../lab/view.js'
 import {labJson} from '../../report/json.js'
 
@@ -27,7 +27,7 @@ export default class LabDown extends Command {
       for (const line of formatDown(result)) this.log(line)
       return result
     } catch (err) {
-      if (err instanceof LabError) this.error(err.message, {exit: 1})
+      if (err instanceof LabError) this.error(err.message, {exit: err instanceof LabArgumentError ? 2 : 1})
       throw err
     }
   }

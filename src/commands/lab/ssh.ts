@@ -1,6 +1,6 @@
 import {spawnSync} from 'node:child_process'
 import {Args, Command, Flags} from '@oclif/core'
-import {LabError, labSshArgv} from '../../lab/index.js'
+import {LabArgumentError, LabError, labSshArgv} from '../../lab/index.js'
 
 export default class LabSsh extends Command {
   static description = `Log in to a lab host as root with the system ssh, the lab key and the lab's known_hosts (StrictHostKeyChecking=yes). With a command after --, run it and exit with its exit code: a single word is a shell command line (as with ssh), several words are an argv passed as typed.`
@@ -32,7 +32,7 @@ export default class LabSsh extends Command {
     try {
       sshArgv = await labSshArgv(flags.name, args.host, command, {tty: flags.tty})
     } catch (err) {
-      if (err instanceof LabError) this.error(err.message, {exit: 1})
+      if (err instanceof LabError) this.error(err.message, {exit: err instanceof LabArgumentError ? 2 : 1})
       throw err
     }
     // Hand the terminal to ssh (an interactive shell works), then leave with its exit code, as ssh itself would.

@@ -1,6 +1,6 @@
 import {Command, Flags} from '@oclif/core'
 import {loadInventory} from '../../inventory/index.js'
-import {LabError, type LabStatus, labStatus} from '../../lab/index.js'
+import {LabArgumentError, LabError, type LabStatus, labStatus} from '../../lab/index.js'
 import {checkRootLinux} from '../../lab/prereqs.js'
 import {formatStatus} from '../../lab/view.js'
 import {sshConnect} from '../../playbook/connect.js'
@@ -41,7 +41,7 @@ export default class LabStatusCommand extends Command {
       if (!status.up) process.exitCode = 1
       return {...status, ...(cluster ? {cluster} : {})}
     } catch (err) {
-      if (err instanceof LabError) this.error(err.message, {exit: 1})
+      if (err instanceof LabError) this.error(err.message, {exit: err instanceof LabArgumentError ? 2 : 1})
       throw err
     }
   }

@@ -1,5 +1,5 @@
 import {Command, Flags} from '@oclif/core'
-import {DEFAULT_DIRECTORS, DEFAULT_REAL_SERVERS, DEFAULT_SUBNET, LabError, type LabTopology, type LabUpResult, TOPOLOGIES, labUp} from '../../lab/index.js'
+import {DEFAULT_DIRECTORS, DEFAULT_REAL_SERVERS, DEFAULT_SUBNET, LabArgumentError, LabError, type LabTopology, type LabUpResult, TOPOLOGIES, labUp} from '../../lab/index.js'
 import {formatUp} from '../../lab/view.js'
 import {labJson} from '../../report/json.js'
 
@@ -49,7 +49,7 @@ export default class LabUp extends Command {
       for (const line of formatUp(result)) this.log(line)
       return result
     } catch (err) {
-      if (err instanceof LabError) this.error(err.message, {exit: 1})
+      if (err instanceof LabError) this.error(err.message, {exit: err instanceof LabArgumentError ? 2 : 1})
       throw err
     }
   }
