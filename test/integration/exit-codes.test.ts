@@ -139,5 +139,17 @@ haproxy:
     assert.match(await say('changed host key'), /changed|does not match|mismatch/i)
     assert.match(await say('authentication refused'), /authenticat/i)
     assert.match(await say('unreachable'), /cannot reach \[127\.0\.0\.1\]:\d+: connection refused/)
+    // The recap says refused, not unreachable, for a host that answered and was refused; each host's reason once.
+    for (const c of ['unknown host key', 'changed host key', 'authentication refused'] as const) {
+      const out = await say(c)
+      for (const h of ['lb1', 'lb2']) {
+        assert.match(out, new RegExp(`^${h} +: ok=0 +changed=0 +failed=0 +unreachable=0 +skipped=0 +refused: ${h}: `, 'm'), `${c}:\n${out}`)
+        assert.equal(out.split(`${h}: `).length - 1, 1, `${c}: ${h}'s reason printed more than once:\n${out}`)
+      }
+      assert.match(out, /^deploy: REFUSED — nothing was changed/m)
+    }
+    const lost = await say('unreachable')
+    assert.match(lost, /^lb1 +: ok=0 +changed=0 +failed=0 +unreachable=1 +skipped=0 +unreachable: lb1: cannot reach/m)
+    assert.match(lost, /^deploy: UNREACHABLE — nothing was changed/m)
   })
 })

@@ -118,10 +118,10 @@ const stopped = (pid: number) => / T /.test(readFileSync(`/proc/${pid}/stat`, 'u
  * A command in a real terminal: a private tmux server, a 100×30 pane, no CI variable (so the live tree is drawn).
  * With `pauseAt` the run stops itself there (LBCTL_PAUSE_AT) and `atPause` sees the screen it left, frozen.
  */
-async function inTmux(args: string[], onSnapshot: (visible: string) => void, pauseAt = '', atPause: (visible: string) => void = () => undefined): Promise<{code: number; history: string}> {
+async function inTmux(args: string[], onSnapshot: (visible: string) => void, pauseAt = '', atPause: (visible: string) => void = () => undefined, term = 'xterm-256color'): Promise<{code: number; history: string}> {
   const socket = `lbctl-${NAME}-${process.pid}`
   const tmux = (...a: string[]) => run('tmux', ['-L', socket, ...a], {env: {...process.env, TMUX: ''}}).then((r) => r.stdout)
-  const line = `cd ${ROOT} && env -u CI TERM=xterm-256color LBCTL_PAUSE_AT='${pauseAt}' node bin/run.js ${args.join(' ')}; echo "lbctl exited $?"; sleep 3600`
+  const line = `cd ${ROOT} && env -u CI TERM=${term} LBCTL_PAUSE_AT='${pauseAt}' node bin/run.js ${args.join(' ')}; echo "lbctl exited $?"; sleep 3600`
   await tmux('new-session', '-d', '-s', 'run', '-x', '100', '-y', '30', line)
   try {
     if (pauseAt) {
@@ -220,6 +220,15 @@ describe('runs an operator can watch, read, stop and script', {concurrency: fals
     assert.doesNotMatch(history, /^✔ directors|^ {2}✔ lb/m, 'a tick over a failure')
     assert.match(history, /^lb1 +: ok=1 +changed=0 +failed=1 /m)
     assert.match(history, /^run \S+probe\.yaml: FAILED — lb[12] failed at "degraded"/m)
+  })
+
+  test('TERM=dumb on a terminal: the log of finished steps, host-prefixed, and no tree', async () => {
+    const {code, history} = await inTmux(['deploy', lab.inventory, '--check'], () => undefined, '', undefined, 'dumb')
+    assert.equal(code, 0, history)
+    assert.match(history, /^PLAY \[real servers\] web1, web2, web3$/m)
+    for (const h of HOSTS) assert.match(history, new RegExp(`^ok: \\[${h}\\] packages — `, 'm'))
+    assert.doesNotMatch(history, /[✔❯◼⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/, 'a tree was drawn')
+    assert.match(history, /^deploy --check: ok — no changes; nothing was changed/m)
   })
 
   test('deploy --check --detailed-exitcode: 0 in sync, 2 with changes pending (nothing changed), 1 on an error', async () => {
