@@ -2,8 +2,8 @@
 // that carry a sysctl, so every host is a deploy target): the login floor (N OpenSSH `ssh true` at once with the
 // lab's key and known_hosts; median of 3), then lbctl's first deploy, no-op re-run and a change on every host, then
 // the lab rebuilt and the same three runs by bench/ansible/deploy.yml pushing the files `lbctl render --out` wrote.
-// Run as root: npm run bench compare [5 20 50]   (labs h14c5/20/50 on 198.18.81-83.0/24, removed at the end)
-// Needs ansible-playbook (Debian: apt-get install -y ansible-core).
+// Run as root: npm run bench -- compare [5 20 50 200] [--no-ansible]   (labs h14c5/20/50/200 on 198.18.81-84.0/24,
+// removed at the end; 200 only when asked). Needs ansible-playbook (Debian: apt-get install -y ansible-core).
 import {spawnSync} from 'node:child_process'
 import {mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
@@ -19,16 +19,19 @@ const CASES = [
   {hosts: 5, name: 'h14c5', subnet: '198.18.81.0/24'},
   {hosts: 20, name: 'h14c20', subnet: '198.18.82.0/24'},
   {hosts: 50, name: 'h14c50', subnet: '198.18.83.0/24'},
+  {hosts: 200, name: 'h14c200', subnet: '198.18.84.0/24'},
 ]
 const only = process.argv.slice(2).map(Number).filter(Boolean)
+const withAnsible = !process.argv.includes('--no-ansible')
+const wanted = CASES.filter((c) => (only.length ? only.includes(c.hosts) : c.hosts <= 50))
 const ANSIBLE_DIR = join(import.meta.dirname, 'ansible')
 const RUSAGE = join(import.meta.dirname, 'rusage.mjs')
 
-if (spawnSync('ansible-playbook', ['--version']).status !== 0) {
+if (withAnsible && spawnSync('ansible-playbook', ['--version']).status !== 0) {
   console.error('bench compare: ansible-playbook not found (Debian: apt-get install -y ansible-core)')
   process.exit(1)
 }
-const ansibleVersion = spawnSync('ansible-playbook', ['--version'], {encoding: 'utf8'}).stdout.split('\n')[0]
+const ansibleVersion = withAnsible ? spawnSync('ansible-playbook', ['--version'], {encoding: 'utf8'}).stdout.split('\n')[0] : ''
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const x = (a: number, b: number) => `${(a / b).toFixed(1)}×`
@@ -79,10 +82,11 @@ async function ansible(hostsIni: string, renderDir: string, forks: number, what:
   return {ms: r.ms, cpuMs: (user + sys) * 1000, maxRssKb: rss, changed}
 }
 
-const rows: string[][] = [['hosts', 'run', 'floor', 'lbctl', 'lbctl ÷ floor', 'Ansible', 'Ansible ÷ lbctl', 'lbctl CPU', 'lbctl peak RSS', 'Ansible CPU', 'changed (lbctl / Ansible)']]
+// Each tool's ratio is to the floor measured just before its own three runs (the lab is rebuilt in between).
+const rows: string[][] = [['hosts', 'run', 'floor', 'lbctl', 'lbctl ÷ floor', 'floor (Ansible)', 'Ansible', 'Ansible ÷ lbctl', 'Ansible ÷ its floor', 'lbctl CPU', 'lbctl peak RSS', 'Ansible CPU', 'changed (lbctl / Ansible)']]
 const notes: string[] = []
 try {
-  for (const c of CASES.filter((c) => only.length === 0 || only.includes(c.hosts))) {
+  for (const c of wanted) {
     const dir = join(work, c.name)
     await mkdir(dir, {recursive: true})
     const up = async () => {
@@ -133,18 +137,25 @@ try {
     if (inproc.outcome !== 'ok') throw new Error(`${c.name}: in-process no-op ${inproc.outcome}`)
     notes.push(`${c.hosts} hosts: lbctl no-op opened ${sshCounters.connections} SSH connections for ${targets.length} hosts`)
 
-    await up() // fresh hosts for Ansible: nothing deployed, no daemon running
-    floors.push(await floor(c.name, targets))
-    const a1 = await ansible(hostsIni, join(dir, 'out-first'), targets.length, 'first deploy')
-    const a2 = await ansible(hostsIni, join(dir, 'out-first'), targets.length, 'no-op')
-    const a3 = await ansible(hostsIni, join(dir, 'out-change'), targets.length, 'change')
-    const fl = (floors[0] + floors[1]) / 2
-    for (const [run, l, a] of [['first deploy', l1, a1], ['no-op re-run', l2, a2], ['change on every host', l3, a3]] as const)
+    let a: (Run & {changed: number})[] = []
+    if (withAnsible) {
+      await up() // fresh hosts for Ansible: nothing deployed, no daemon running
+      floors.push(await floor(c.name, targets))
+      a = [
+        await ansible(hostsIni, join(dir, 'out-first'), targets.length, 'first deploy'),
+        await ansible(hostsIni, join(dir, 'out-first'), targets.length, 'no-op'),
+        await ansible(hostsIni, join(dir, 'out-change'), targets.length, 'change'),
+      ]
+    }
+    const runs = [['first deploy', l1], ['no-op re-run', l2], ['change on every host', l3]] as const
+    runs.forEach(([run, l], i) => {
+      const an = a[i]
       rows.push([
-        String(c.hosts), run, sec(fl), sec(l.ms), x(l.ms, fl), sec(a.ms), x(a.ms, l.ms),
-        `${(l.cpuMs / 1000).toFixed(2)} s`, `${Math.round(l.maxRssKb / 1024)} MiB`, `${(a.cpuMs / 1000).toFixed(1)} s`, `${l.changed} / ${a.changed}`,
+        String(c.hosts), run, sec(floors[0]), sec(l.ms), x(l.ms, floors[0]),
+        an ? sec(floors[1]) : '-', an ? sec(an.ms) : '-', an ? x(an.ms, l.ms) : '-', an ? x(an.ms, floors[1]) : '-',
+        `${(l.cpuMs / 1000).toFixed(2)} s`, `${Math.round(l.maxRssKb / 1024)} MiB`, an ? `${(an.cpuMs / 1000).toFixed(1)} s` : '-', `${l.changed} / ${an ? an.changed : '-'}`,
       ])
-    notes.push(`${c.hosts} hosts: floor ${sec(floors[0])} before lbctl, ${sec(floors[1])} before Ansible`)
+    })
     await labDown({name: c.name, inventoryDir: dir})
   }
 } finally {
@@ -155,5 +166,6 @@ console.log(`| ${rows[0].join(' | ')} |`)
 console.log(`|${rows[0].map(() => '---').join('|')}|`)
 for (const r of rows.slice(1)) console.log(`| ${r.join(' | ')} |`)
 for (const n of notes) console.log(n)
-console.log(`${ansibleVersion}; settings: bench/ansible/ansible.cfg, -f <hosts>, a fresh ControlPath directory per run.`)
+if (withAnsible) console.log(`${ansibleVersion}; settings: bench/ansible/ansible.cfg, -f <hosts>, a fresh ControlPath directory per run.`)
+console.log('floor: N parallel OpenSSH `ssh true` (lab key and known_hosts), median of 3, measured before each tool\'s runs.')
 console.log('lbctl CPU and peak RSS: the lbctl process (ssh2 in-process). Ansible CPU: ansible-playbook, its forks and ssh clients.')
