@@ -351,4 +351,22 @@ describe('runs an operator can watch, read, stop and script', {concurrency: fals
       assert.match((await lab.sh(d, 'grep balance /etc/haproxy/haproxy.cfg')).stdout, /balance roundrobin/, `${d} was changed by --check`)
     }
   })
+
+  test('SIGTERM while the real servers work in parallel: exit 130, the directors untouched and said so, no mixed pair, no lock', async () => {
+    setInventory(1027, 'roundrobin')
+    const p = await pausedCli(['deploy', lab.inventory], 'before:record release@web2')
+    p.signal('SIGTERM')
+    p.resume()
+    const r = await p.done
+    assert.equal(r.code, 130, r.stdout + r.stderr)
+    assert.match(r.stdout, /^not changed: .*\blb1\b/m)
+    assert.match(r.stdout, /^not changed: .*\blb2\b/m)
+    assert.doesNotMatch(r.stdout, /WARNING/, 'the directors were not touched: no mixed pair')
+    assert.doesNotMatch(r.stderr, /PLAY \[backup directors\]/, 'a play started after the signal')
+    for (const h of HOSTS) assert.equal((await lab.sh(h, 'ls -d /var/lib/lbctl/lock 2>/dev/null; true')).stdout.trim(), '', `${h} still locked`)
+    const again = await lbctl(['deploy', lab.inventory])
+    assert.equal(again.code, 0, again.stdout + again.stderr)
+    const check = await lbctl(['deploy', lab.inventory, '--check', '--detailed-exitcode'])
+    assert.equal(check.code, 0, check.stdout)
+  })
 })
