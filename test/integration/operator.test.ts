@@ -352,6 +352,26 @@ describe('runs an operator can watch, read, stop and script', {concurrency: fals
     }
   })
 
+  test('a deploy lock held by a running deploy: every command that takes the lock is refused with 3 and its holder; read-only ones are not', async () => {
+    const holder = await pausedCli(['deploy', lab.inventory], 'before:packages@web1')
+    try {
+      for (const args of [['deploy', lab.inventory], ['rollback', lab.inventory], ['run', 'deploy', lab.inventory], ['drain', lab.inventory, 'web1', '--wait', '0'], ['undrain', lab.inventory, 'web1'], ['failover-test', lab.inventory, '--yes', '--scenario', 'haproxy-kill']]) {
+        const r = await lbctl(args)
+        assert.equal(r.code, 3, `${args[0]}: ${r.stdout}${r.stderr}`)
+        assert.match(r.stdout + r.stderr, /locked by deploy/, `${args[0]} does not name the holder`)
+      }
+      for (const args of [['releases', lab.inventory], ['run', 'health', lab.inventory], ['deploy', lab.inventory, '--check']]) {
+        const r = await lbctl(args)
+        assert.equal(r.code, 0, `${args.join(' ')}: ${r.stdout}${r.stderr}`)
+      }
+    } finally {
+      holder.signal('SIGINT')
+      holder.resume()
+    }
+    assert.equal((await holder.done).code, 130)
+    for (const h of HOSTS) assert.equal((await lab.sh(h, 'ls -d /var/lib/lbctl/lock 2>/dev/null; true')).stdout.trim(), '', `${h} still locked`)
+  })
+
   test('SIGTERM while the real servers work in parallel: exit 130, the directors untouched and said so, no mixed pair, no lock', async () => {
     setInventory(1027, 'roundrobin')
     const p = await pausedCli(['deploy', lab.inventory], 'before:record release@web2')
