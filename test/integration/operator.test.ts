@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
-import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
 import {after, before, describe, test} from 'node:test'
@@ -119,8 +119,9 @@ const stopped = (pid: number) => / T /.test(readFileSync(`/proc/${pid}/stat`, 'u
  * With `pauseAt` the run stops itself there (LBCTL_PAUSE_AT) and `atPause` sees the screen it left, frozen.
  */
 async function inTmux(args: string[], onSnapshot: (visible: string) => void, pauseAt = '', atPause: (visible: string) => void = () => undefined, term = 'xterm-256color'): Promise<{code: number; history: string}> {
-  const socket = `lbctl-${NAME}-${process.pid}`
-  const tmux = (...a: string[]) => run('tmux', ['-L', socket, ...a], {env: {...process.env, TMUX: ''}}).then((r) => r.stdout)
+  // A server of its own, its socket in the lab's inventory directory (removed with the lab).
+  const socket = join(lab.inventoryDir, 'tmux.sock')
+  const tmux = (...a: string[]) => run('tmux', ['-S', socket, ...a], {env: {...process.env, TMUX: ''}}).then((r) => r.stdout)
   const line = `cd ${ROOT} && env -u CI TERM=${term} LBCTL_PAUSE_AT='${pauseAt}' node bin/run.js ${args.join(' ')}; echo "lbctl exited $?"; sleep 3600`
   await tmux('new-session', '-d', '-s', 'run', '-x', '100', '-y', '30', line)
   try {
@@ -140,6 +141,7 @@ async function inTmux(args: string[], onSnapshot: (visible: string) => void, pau
     return {code, history: await tmux('capture-pane', '-p', '-S', '-', '-E', '-', '-t', 'run')}
   } finally {
     await tmux('kill-server').catch(() => undefined)
+    rmSync(socket, {force: true})
   }
 }
 
