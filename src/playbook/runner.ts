@@ -202,10 +202,21 @@ function decideRelease(run: RunState, decide: DecideRelease | undefined): ListrT
       run.releaseId = d.id
       run.bundle = d.bundle
       Object.assign(run.vars, d.vars)
-      t.title = `release ${d.id}`
+      t.title = releaseTitle(run, d.id)
       run.emit({type: 'phase', status: 'ok', text: t.title})
     },
   }
+}
+
+/**
+ * The release line says what the run will do with the release, never more: a --check records nothing, a release
+ * every host already runs is not recorded again, and a playbook without a release step (run health) records none.
+ */
+export function releaseTitle(run: Pick<RunState, 'plays' | 'targets' | 'releases' | 'opts'>, id: string): string {
+  const records = run.plays.some(({play}) => playSteps(play).some((t) => t.module === 'release' || t.module === 'activate_release'))
+  if (!records) return `release ${id}: this playbook records none`
+  if (run.targets.every((h) => run.releases.get(h.name)?.current === id)) return `release ${id}: current on every host`
+  return run.opts.check ? `release ${id}: would be recorded` : `release ${id}`
 }
 
 /** What a finished host's row says: its counts, or where it stopped. */

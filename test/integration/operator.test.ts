@@ -231,6 +231,7 @@ describe('runs an operator can watch, read, stop and script', {concurrency: fals
     for (const h of HOSTS) assert.match(history, new RegExp(`^ok: \\[${h}\\] packages — `, 'm'))
     assert.doesNotMatch(history, /[✔❯◼⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/, 'a tree was drawn')
     assert.match(history, /^deploy --check: ok — no changes; nothing was changed/m)
+    assert.match(history, /^release r\d+-[0-9a-f]{8}: current on every host$/m, 'a run in sync says its release is already current')
   })
 
   test('deploy --check --detailed-exitcode: 0 in sync, 2 with changes pending (nothing changed), 1 on an error', async () => {
@@ -269,6 +270,7 @@ describe('runs an operator can watch, read, stop and script', {concurrency: fals
     assert.match(v.stdout, /^==> lb1: who \(rc=0\) <==\nstdout:\nout-lb1\nstderr:\nerr-lb1$/m)
     assert.match(v.stdout, /^==> lb1: degraded \(rc=0\) <==\nstdout:\nstate=DEGRADED\nstderr: \(none\)$/m)
     assert.match(v.stderr, /^ok: \[lb1\] who — /m)
+    assert.match(v.stderr, /^release r\d+-[0-9a-f]{8}: this playbook records none$/m)
     assert.match(v.stderr, /^failed: \[lb1\] degraded — .*rc=0/m)
     assert.match(v.stderr + v.stdout, /state=DEGRADED/)
     assert.match(v.stdout, /^lb1 +: ok=1 +changed=0 +failed=1 /m)

@@ -7,7 +7,7 @@ import {describe, test} from 'node:test'
 import {exitCode} from '../../src/cli/run-command.js'
 import {progressMode} from '../../src/cli/run-flags.js'
 import type {TaskResult} from '../../src/playbook/execute.js'
-import type {RunResult} from '../../src/playbook/runner.js'
+import {releaseTitle, type RunResult} from '../../src/playbook/runner.js'
 import {runLogLines} from '../../src/report/run-log.js'
 import {commandOutputText, recapText, runJson, stopText, summaryText, verdictText} from '../../src/report/run-view.js'
 
@@ -44,6 +44,21 @@ web10 : ok=0   changed=0   failed=0  unreachable=0  skipped=0  not run`,
     assert.equal(verdictText(run({check: true, hosts: {lb1: host({changed: 3}), lb2: host()}})), 'deploy --check: ok — 3 change(s) pending on 1 host(s); nothing was changed (12.3 s)')
     assert.equal(verdictText(run({check: true, hosts: {lb1: host({ok: 9})}})), 'deploy --check: ok — no changes; nothing was changed (12.3 s)')
     assert.equal(verdictText(run({outcome: 'failed', failure: {host: 'lb2', task: 'director files', message: 'haproxy -c rejected'}, hosts: {web1: host({changed: 2}), lb2: host({failed: true})}})), 'deploy: FAILED — lb2 failed at "director files"; 1 host(s) changed before it stopped (12.3 s)')
+  })
+
+  test('the release line says what the run does with the release: record, would record, already current, none', () => {
+    const step = (module: string) => ({name: module, module, args: {}})
+    const state = (modules: string[], current: string, check = false) =>
+      ({
+        plays: [{play: {name: 'p', hosts: 'all', tasks: modules.map(step)}, hosts: []}],
+        targets: [{name: 'lb1'}, {name: 'lb2'}],
+        releases: new Map(['lb1', 'lb2'].map((h) => [h, {current}])),
+        opts: {check, diff: false},
+      }) as unknown as Parameters<typeof releaseTitle>[0]
+    assert.equal(releaseTitle(state(['template', 'release'], 'r1-aaaaaaaa'), 'r2-bbbbbbbb'), 'release r2-bbbbbbbb')
+    assert.equal(releaseTitle(state(['template', 'release'], 'r1-aaaaaaaa', true), 'r2-bbbbbbbb'), 'release r2-bbbbbbbb: would be recorded')
+    assert.equal(releaseTitle(state(['template', 'release'], 'r2-bbbbbbbb'), 'r2-bbbbbbbb'), 'release r2-bbbbbbbb: current on every host')
+    assert.equal(releaseTitle(state(['command'], 'r1-aaaaaaaa'), 'r2-bbbbbbbb'), 'release r2-bbbbbbbb: this playbook records none')
   })
 
   test('a refused host\'s reason is printed once, on its row', () => {
