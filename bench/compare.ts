@@ -2,6 +2,7 @@
 // that carry a sysctl, so every host is a deploy target): the login floor (N OpenSSH `ssh true` at once with the
 // lab's key and known_hosts; median of 3), then lbctl's first deploy, no-op re-run and a change on every host, then
 // the lab rebuilt and the same three runs by bench/ansible/deploy.yml pushing the files `lbctl render --out` wrote.
+// Both tools work on every host at once (lbctl --forks N, Ansible -f N).
 // Run as root: npm run bench -- compare [5 20 50 200] [--no-ansible]   (labs h14c5/20/50/200 on 198.18.81-84.0/24,
 // removed at the end; 200 only when asked). Needs ansible-playbook (Debian: apt-get install -y ansible-core).
 import {spawnSync} from 'node:child_process'
@@ -53,9 +54,9 @@ async function floor(lab: string, hosts: string[]): Promise<number> {
   return median(times)
 }
 
-async function lbctl(inventory: string, what: string): Promise<Run & {changed: number}> {
+async function lbctl(inventory: string, what: string, forks: number): Promise<Run & {changed: number}> {
   const ru = join(work, 'rusage.json')
-  const r = await timed([process.execPath, 'bin/run.js', 'deploy', inventory, '--json'], {
+  const r = await timed([process.execPath, 'bin/run.js', 'deploy', inventory, '--json', '--forks', String(forks)], {
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${RUSAGE}`.trim(),
     LBCTL_BENCH_RUSAGE: ru,
   })
@@ -127,15 +128,20 @@ try {
     const targets = lab.hosts.filter((h) => h.role !== 'client').map((h) => h.name)
 
     const floors = [await floor(c.name, targets)]
-    const l1 = await lbctl(first, 'first deploy')
-    const l2 = await lbctl(first, 'no-op')
-    const l3 = await lbctl(change, 'change')
+    const l1 = await lbctl(first, 'first deploy', targets.length)
+    const l2 = await lbctl(first, 'no-op', targets.length)
+    const l3 = await lbctl(change, 'change', targets.length)
     // Connections of a no-op, counted in-process.
     const {cluster: changed} = loadInventory(change)
     resetSshCounters()
-    const inproc = await runNamedPlaybook('deploy', changed, {renderer: 'silent', connect: sshConnect({forks: changed.deploy.forks})})
+    const inproc = await runNamedPlaybook('deploy', changed, {renderer: 'silent', forks: targets.length, connect: sshConnect({forks: targets.length})})
     if (inproc.outcome !== 'ok') throw new Error(`${c.name}: in-process no-op ${inproc.outcome}`)
-    notes.push(`${c.hosts} hosts: lbctl no-op opened ${sshCounters.connections} SSH connections for ${targets.length} hosts`)
+    notes.push(`${c.hosts} hosts: lbctl no-op opened ${sshCounters.connections} SSH connections and ${sshCounters.channels} channels (round trips) for ${targets.length} hosts`)
+    // Round trips of a change on every host (back to the first inventory), counted in-process.
+    resetSshCounters()
+    const back = await runNamedPlaybook('deploy', loadInventory(first).cluster, {renderer: 'silent', forks: targets.length, connect: sshConnect({forks: targets.length})})
+    if (back.outcome !== 'ok') throw new Error(`${c.hosts}: in-process change ${back.outcome}`)
+    notes.push(`${c.hosts} hosts: lbctl change on every host opened ${sshCounters.connections} SSH connections and ${sshCounters.channels} channels (round trips) for ${targets.length} hosts`)
 
     let a: (Run & {changed: number})[] = []
     if (withAnsible) {

@@ -11,6 +11,8 @@ const args = z.strictObject({})
  */
 export const realserver: Module<z.infer<typeof args>> = {
   name: 'realserver',
+  // Its probe runs the installed script, which checks the VIPs on lo and the ARP sysctls.
+  effects: {reads: ['files', 'net', 'sysctl'], writes: ['net', 'sysctl', 'services']},
   args,
   probe: () => cmd`if [ -x ${PATHS.realServerScript} ]; then ${PATHS.realServerScript} status; else echo 'not installed'; exit 3; fi`,
   plan(_a, probe, ctx) {

@@ -117,6 +117,8 @@ function recordPlan(ctx: ModuleContext, stdout: string) {
 /** `stage: true` puts the release on the host before activation; without it, makes it current once all checks passed. */
 export const release: Module<z.infer<typeof args>> = {
   name: 'release',
+  // Recording puts back the files a release no longer has.
+  effects: {reads: ['releases'], writes: ['releases', 'files']},
   args,
   probe: (_a, ctx) => cmd`sh -c ${RELEASE_STATE.text} lbctl ${ctx.cluster.deploy.stateDir}`,
   plan(a, probe, ctx) {

@@ -96,6 +96,8 @@ export function planService(a: Args, systemd: boolean, running: boolean | undefi
 
 export const service: Module<Args> = {
   name: 'service',
+  // Reloading realserver, sysctl or tuning re-applies addresses, sysctls and NIC settings; keepalived moves VIPs.
+  effects: {reads: ['services'], writes: ['services', 'net', 'sysctl', 'nic']},
   args,
   // systemd or not is decided on the host (as the facts are), so the probe can ride in the first round trip.
   probe(a) {

@@ -9,13 +9,17 @@ type Args = z.infer<typeof args>
  * STATE/sysctl.orig holds "key=value" for every key lbctl has changed: its value before lbctl first set it. A key
  * the inventory (or a rolled-back-to release) no longer sets goes back to that value, and leaves the record.
  */
-export const LIVE_AND_ORIGINAL = raw`if [ -f "$state/sysctl.orig" ]; then while IFS='=' read -r k v; do
-  printf 'ORIG %s=%s\n' "$k" "$v"; l=$(sysctl -n "$k" 2>/dev/null | tr '\t' ' ') || l='<missing>'; printf 'LIVE %s=%s\n' "$k" "$l"
+// A key's value is read from /proc/sys with builtins (no process per key on every host); sysctl(8) answers only
+// where the file is not there or cannot be read. Multi-value keys keep their tabs: the controller compares words.
+export const LIVE_AND_ORIGINAL = raw`live() { set -f; p=/proc/sys; o=$IFS; IFS=.; for w in $1; do p="$p/$w"; done; IFS=$o; set +f
+  if [ -f "$p" ] && 2>/dev/null read -r l < "$p"; then :; else l=$(sysctl -n "$1" 2>/dev/null) || l='<missing>'; fi; }
+if [ -f "$state/sysctl.orig" ]; then while IFS='=' read -r k v; do
+  printf 'ORIG %s=%s\n' "$k" "$v"; live "$k"; printf 'LIVE %s=%s\n' "$k" "$l"
 done < "$state/sysctl.orig"; fi`
 
 const PROBE = cmd`state=$1; shift
-for k in "$@"; do v=$(sysctl -n "$k" 2>/dev/null | tr '\t' ' ') || v='<missing>'; printf 'LIVE %s=%s\n' "$k" "$v"; done
-${LIVE_AND_ORIGINAL}`
+${LIVE_AND_ORIGINAL}
+for k in "$@"; do live "$k"; printf 'LIVE %s=%s\n' "$k" "$l"; done`
 
 // Records originals before changing anything, so a full disk stops the change instead of losing the old value.
 const APPLY = raw`set -eu
@@ -72,6 +76,7 @@ function desired(a: Args, sysctls: Record<string, string>): Record<string, strin
 /** Runtime values; the persistent drop-in under /etc/sysctl.d is a rendered file (template module). */
 export const sysctl: Module<Args> = {
   name: 'sysctl',
+  effects: {reads: ['sysctl'], writes: ['sysctl']},
   args,
   probe(a, ctx) {
     return cmd`sh -c ${PROBE.text} lbctl ${ctx.cluster.deploy.stateDir} ${Object.keys(desired(a, ctx.host.tuning.sysctls))}`

@@ -67,6 +67,7 @@ export function certificateDiff(path: string, before: string | undefined, after:
 export const template: Module<Args> = {
   name: 'template',
   args,
+  effects: {reads: ['files'], writes: ['files', 'journal']},
   probe(a, ctx) {
     return cmd`sh -c ${PROBE_FILES.text} lbctl ${ctx.diff ? '1' : '0'} ${selected(a, ctx).map((f) => f.path)}`
   },

@@ -68,9 +68,21 @@ export interface HostIO {
   peer(host: string): HostIO
 }
 
+/**
+ * Coarse parts of a host's state: what a probe reads and a step changes. An answer read before a change stays
+ * valid while the change touches nothing the probe reads, so a host's steps can be sent together.
+ */
+export type StateTag = 'files' | 'releases' | 'sysctl' | 'net' | 'nic' | 'services' | 'journal'
+
 export interface Module<A = unknown> {
   name: string
   args: z.ZodType<A>
+  /**
+   * What this module's probe reads and its steps change. Only modules that say so have their steps batched with
+   * their neighbours' (one round trip for a run of changes); any other module runs on its own, and a change it
+   * makes is taken to touch everything.
+   */
+  effects?: {reads: StateTag[]; writes: StateTag[]}
   /**
    * Fact-reading command, one round trip; its result goes to plan(). Modules without a probe plan from the
    * context alone.

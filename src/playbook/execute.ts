@@ -75,7 +75,9 @@ export async function executeTask(
   play: string,
   /** This task's probe answer from the host's batched prefetch, valid while nothing changed on the host. */
   prefetched?: ExecResult,
-): Promise<TaskResult & {plan?: Plan}> {
+  /** defer: a change is planned but not made; the caller sends its steps with its neighbours' (pending: true). */
+  opts: {defer?: boolean} = {},
+): Promise<TaskResult & {plan?: Plan; pending?: boolean}> {
   const started = Date.now()
   const base = {host: ctx.host.name, play, task: task.name, module: task.module}
   const done = (status: TaskStatus, message?: string, plan?: Plan) => ({
@@ -113,15 +115,18 @@ export async function executeTask(
     return done('skipped', 'not run in --check: changed_when/failed_when judge its output', plan)
   }
   if (plan.status !== 'changed' || ctx.check) return done(plan.status, ctx.check && plan.status === 'changed' ? `would change: ${plan.message ?? ''}` : plan.message, plan)
+  if (opts.defer && plan.steps.length && !plan.steps.some((s) => s.output)) return {...done('changed', plan.message, plan), pending: true}
   for (const step of plan.steps) {
     const r = await io.exec(step.command, step.stdin)
     if (step.output) return {...judged(task, ctx, r, step.label, done, plan), rc: r.code, stdout: r.stdout, stderr: r.stderr}
-    if (r.code !== 0) {
-      const why = (r.stderr.trim() || r.stdout.trim() || `exit code ${r.code}`).split('\n').slice(0, 40).join('\n')
-      return done('failed', `${step.label}: ${why}`, plan)
-    }
+    if (r.code !== 0) return done('failed', stepFailure(step.label, r), plan)
   }
   return done('changed', plan.message, plan)
+}
+
+/** What a failed step says: its label and its stderr (for a file: the validator's own message), else stdout or rc. */
+export function stepFailure(label: string, r: ExecResult): string {
+  return `${label}: ${(r.stderr.trim() || r.stdout.trim() || `exit code ${r.code}`).split('\n').slice(0, 40).join('\n')}`
 }
 
 /** A command's result: failed when its rc is not 0 (or as failed_when says), changed unless changed_when says not. */

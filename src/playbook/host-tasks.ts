@@ -1,6 +1,11 @@
 import type {Host} from '../inventory/model.js'
-import {executeTask, probeFor, type TaskResult} from './execute.js'
+import {MODULES} from '../modules/index.js'
+import type {Plan, StateTag} from '../modules/types.js'
+import type {ShellCommand} from '../shell/index.js'
+import type {ExecResult} from '../transport/types.js'
+import {executeTask, probeFor, stepFailure, type TaskResult} from './execute.js'
 import {probeBatch, type ProbeAnswer} from './prefetch.js'
+import {runStepBatch} from './step-batch.js'
 import type {RunState} from './run-state.js'
 import type {Play, Task} from './schema.js'
 
@@ -17,7 +22,7 @@ export function pausePoint(point: string, host: string): void {
 }
 
 /** A step that threw (connection lost, keepalive timeout, a bug) is a failure of that host, like any other. */
-async function guarded(host: string, play: string, task: Pick<Task, 'name' | 'module'>, run: () => Promise<TaskResult>): Promise<TaskResult> {
+async function guarded<R extends TaskResult>(host: string, play: string, task: Pick<Task, 'name' | 'module'>, run: () => Promise<R>): Promise<R | TaskResult> {
   const started = Date.now()
   try {
     return await run()
@@ -36,25 +41,51 @@ class NotStarted extends Error {
   }
 }
 
+/** The steps whose probes a play prefetches, in this order: tasks, post-tasks, then handlers in definition order. */
+export function prefetchSteps(play: Play): Task[] {
+  return [...play.tasks, ...(play.post_tasks ?? []), ...Object.values(play.handlers ?? {})]
+}
+
+/** A task's result waiting for the batch it belongs to: `pending` ones have steps still to send. */
+interface Queued {
+  task: Task
+  handler?: string
+  result: TaskResult & {plan?: Plan; pending?: boolean}
+}
+
 /**
  * One host's part of a play, step after step: the work an interrupted run left (from the host's journal), the
  * tasks, the notified handlers, then the post-tasks that gate the next batch. A failure (not ignored) stops the
- * host; Ctrl-C lets the step in flight finish and starts no other. Returns false when the host stopped on a failure.
+ * host; Ctrl-C lets the batch in flight finish and starts no other. Returns false when the host stopped on a failure.
+ *
+ * Round trips: the play's probes come in one (with the facts and the lock for the host's first play). Changes are
+ * planned from those answers and their steps are queued; the queue goes to the host in one round trip when a task
+ * needs an answer that a queued change may alter (the flush carries that probe too, read after the changes), before
+ * a module that must run on its own (wait_for, command, package …), and at the end. Within a batch the host runs
+ * the steps in order and stops at the first failure, exactly where a step-by-step run would have stopped.
  */
 export async function runHostPlay(run: RunState, play: Play, playIndex: number, host: Host, firstProbes: (ProbeAnswer | undefined)[] | undefined): Promise<boolean> {
   const check = run.opts.check
   const ctx = () => ({...run.context(host), facts: run.facts.get(host.name)!})
   const io = run.io(host.name)
+  // A fault-injection pause needs each step on its own: the test stops the run between two of them.
+  const batching = !check && !(process.env.LBCTL_PAUSE_AT ?? '').endsWith(`@${host.name}`)
   const notified: string[] = []
   const notify = (names: string[]) => {
     for (const n of names) if (!notified.includes(n) && play.handlers?.[n]) notified.push(n)
   }
-  // Probes of every task and post-task come in one round trip: for the host's first play with the facts and the
-  // lock, for a later play when it starts. An answer is used only while the host is untouched in this run and
-  // only if the probe is still the same command (the release is decided after the first round trip).
-  const steps = [...play.tasks, ...(play.post_tasks ?? [])]
+  // Probes of every step come in one round trip: for the host's first play with the facts and the lock, for a later
+  // play when it starts. An answer is used only while no change since touched what its probe reads, and only if the
+  // probe is still the same command (the release is decided after the first round trip).
+  const steps = prefetchSteps(play)
   let prefetched = firstProbes
-  let dirty = false
+  const touched = new Set<StateTag>()
+  let touchedAll = false
+  const touch = (task: Task) => {
+    const writes = MODULES[task.module]?.effects?.writes
+    if (writes) for (const t of writes) touched.add(t)
+    else touchedAll = true
+  }
   const prefetch = async () => {
     if (prefetched) return
     const batch = probeBatch(steps.map((s) => probeFor(s, ctx())))
@@ -63,21 +94,22 @@ export async function runHostPlay(run: RunState, play: Play, playIndex: number, 
     if (r.code === 0) prefetched = batch.answers(r.stdout)
   }
   const fresh = (task: Task, index: number) => {
-    const answer = dirty ? undefined : prefetched?.[index]
-    return answer && answer.probe === probeFor(task, ctx())?.text ? answer : undefined
+    const answer = prefetched?.[index]
+    if (!answer || answer.probe !== probeFor(task, ctx())?.text || touchedAll) return undefined
+    const reads = MODULES[task.module]?.effects?.reads
+    return (reads ? reads.some((t) => touched.has(t)) : touched.size > 0) ? undefined : answer
   }
-  const step = async (task: Task, index: number) => {
-    if (run.interrupted) throw new NotStarted(task.name, 'interrupted')
-    run.emit({type: 'task-start', host: host.name, task: task.name})
-    pausePoint(`before:${task.name}`, host.name)
-    const r = run.record(
-      await guarded(host.name, play.name, task, async () => {
-        if (index === 0) await prefetch().catch(() => undefined)
-        return executeTask(task, ctx(), io, play.name, fresh(task, index))
-      }),
-      task.ignore_errors,
-    )
-    if (r.status === 'changed' && !check) dirty = true
+
+  const queue: Queued[] = []
+  /** A finished result: recorded, and what it means for the rest of the play (notifications, a stop). */
+  const settle = ({task, handler, result: {pending: _, ...result}}: Queued) => {
+    if (handler !== undefined) {
+      const r = run.record({...result, handler: true}, task.ignore_errors)
+      if (r.status !== 'failed' && !check) run.handledOn(host.name).add(handler)
+      if (r.status === 'failed' && !task.ignore_errors) throw new HostStopped()
+      return
+    }
+    const r = run.record(result, task.ignore_errors)
     // A daemon this task has just started already runs the new files: its reload handler would be a no-op.
     const started = task.module === 'service' && r.status === 'changed' && ['started', 'restarted'].includes(String(task.args?.state))
     if (started && !check) {
@@ -85,9 +117,65 @@ export async function runHostPlay(run: RunState, play: Play, playIndex: number, 
       if (notified.includes(name)) notified.splice(notified.indexOf(name), 1)
       run.handledOn(host.name).add(name)
     }
-    if (r.status === 'changed') notify(task.notify === 'auto' ? ((r as {plan?: {services?: string[]}}).plan?.services ?? []) : (task.notify ?? []))
+    if (r.status === 'changed') notify(task.notify === 'auto' ? (result.plan?.services ?? []) : (task.notify ?? []))
     pausePoint(`after:${task.name}`, host.name)
     if (r.status === 'failed' && !task.ignore_errors) throw new HostStopped()
+  }
+  /**
+   * Sends the queued steps in one round trip (with `probe` after them) and settles the queue in order. A step that
+   * fails fails its task and stops the host there: the steps after it did not run, their tasks are not recorded.
+   */
+  const flush = async (probe?: ShellCommand): Promise<ExecResult | undefined> => {
+    // Queued changes are not in flight: after Ctrl-C they are not sent (the catch below says which was next).
+    if (run.interrupted && queue.some((q) => q.result.pending)) throw new NotStarted('', 'interrupted')
+    const items = queue.splice(0)
+    const pending = items.filter((q) => q.result.pending)
+    let answer: ExecResult | undefined
+    if (pending.length) {
+      const started = Date.now()
+      try {
+        const b = await runStepBatch((c, stdin) => io.exec(c, stdin), pending.map((q) => q.result.plan!.steps), probe)
+        answer = b.probe
+        pending.forEach((q, i) => {
+          const failedStep = q.result.plan!.steps.findIndex((_, j) => b.steps[i][j]?.code !== 0)
+          const ran = b.steps[i][failedStep]
+          q.result = {...q.result, durationMs: q.result.durationMs + Date.now() - started}
+          if (failedStep >= 0) q.result = {...q.result, status: 'failed', changed: false, message: ran ? stepFailure(q.result.plan!.steps[failedStep].label, ran) : 'not run: an earlier step failed'}
+        })
+      } catch (error) {
+        // The round trip itself failed (connection lost): the first queued change is where the host stopped.
+        pending[0].result = {...pending[0].result, status: 'failed', changed: false, message: (error as Error).message}
+      }
+    }
+    for (const q of items) settle(q)
+    return answer
+  }
+
+  /** Plans (and runs, or queues) one task or handler. */
+  const plan = async (task: Task, index: number, handler?: string) => {
+    const mod = MODULES[task.module]
+    const batched = batching && Boolean(mod?.effects) && !mod?.run && !task.ignore_errors
+    if (!batched) await flush()
+    let answer: ExecResult | undefined = fresh(task, index)
+    if (!answer && batched && queue.some((q) => q.result.pending) && mod?.probe) {
+      const probe = probeFor(task, ctx())
+      if (probe) answer = await flush(probe)
+    }
+    const result: Queued['result'] = await guarded(host.name, play.name, task, () => executeTask(task, ctx(), io, play.name, answer, {defer: batched}))
+    if (result.status === 'changed' && !check) touch(task)
+    const q: Queued = {task, handler, result}
+    if (result.pending || queue.length) {
+      queue.push(q)
+      if (result.status === 'failed') await flush()
+    } else settle(q)
+  }
+
+  const step = async (task: Task, index: number) => {
+    if (run.interrupted) throw new NotStarted(task.name, 'interrupted')
+    run.emit({type: 'task-start', host: host.name, task: task.name})
+    pausePoint(`before:${task.name}`, host.name)
+    if (index === 0) await prefetch().catch(() => undefined)
+    await plan(task, index)
   }
 
   const pendingActivation = () => {
@@ -105,17 +193,17 @@ export async function runHostPlay(run: RunState, play: Play, playIndex: number, 
   }
 
   const handlers = async () => {
+    // Which handlers are due is known once the queued changes have run.
+    await flush()
     if (notified.length === 0) return
     if (run.interrupted) throw new NotStarted('handlers', `interrupted; the host's journal keeps ${notified.join(', ')} for the next run to reload`)
     pausePoint('handlers', host.name)
     // In handler definition order, like Ansible, so keepalived reloads after the HAProxy it tracks.
-    for (const name of Object.keys(play.handlers ?? {}).filter((n) => notified.includes(n))) {
+    const names = Object.keys(play.handlers ?? {})
+    for (const name of names.filter((n) => notified.includes(n))) {
       const h = play.handlers![name]
       run.emit({type: 'task-start', host: host.name, task: h.name})
-      const r = run.record({...(await guarded(host.name, play.name, h, () => executeTask(h, ctx(), io, play.name))), handler: true}, h.ignore_errors)
-      if (r.status === 'changed' && !check) dirty = true
-      if (r.status !== 'failed' && !check) run.handledOn(host.name).add(name)
-      if (r.status === 'failed' && !h.ignore_errors) throw new HostStopped()
+      await plan(h, play.tasks.length + (play.post_tasks?.length ?? 0) + names.indexOf(name), name)
     }
   }
 
@@ -124,11 +212,23 @@ export async function runHostPlay(run: RunState, play: Play, playIndex: number, 
     for (const [i, task] of play.tasks.entries()) await step(task, i)
     await handlers()
     for (const [j, task] of (play.post_tasks ?? []).entries()) await step(task, play.tasks.length + j)
+    await flush()
     return true
   } catch (error) {
     if (error instanceof HostStopped) return false
     if (!(error instanceof NotStarted)) throw error
-    run.emit({type: 'not-run', host: host.name, task: error.task, why: error.why})
+    // Queued changes were never sent: the first of them is where the run stopped.
+    const first = queue.findIndex((q) => q.result.pending)
+    const done = first < 0 ? queue.splice(0) : queue.splice(0, first)
+    try {
+      for (const q of done) settle(q)
+    } catch (stopped) {
+      if (stopped instanceof HostStopped) return false
+      throw stopped
+    }
+    const at = first < 0 ? error : new NotStarted(queue[0].task.name, error.why)
+    queue.splice(0)
+    run.emit({type: 'not-run', host: host.name, task: at.task, why: at.why})
     return true
   }
 }

@@ -10,19 +10,22 @@ import type {Transport} from '../transport/types.js'
  */
 const FACTS_AND_LOCK = raw`set -u
 state=$1; mode=$2
-printf 'systemd=%s\n' "$([ -d /run/systemd/system ] && echo 1 || echo 0)"
+# Builtins only up to the lock: every process here is paid by every host at once, before any work starts.
+if [ -d /run/systemd/system ]; then echo systemd=1; else echo systemd=0; fi
 pm=none; for p in apt-get dnf yum; do if command -v "$p" >/dev/null 2>&1; then pm=$p; break; fi; done
 printf 'pm=%s\n' "$pm"
-printf 'os=%s\n' "$(. /etc/os-release 2>/dev/null && echo "$ID $VERSION_ID")"
+ID=; VERSION_ID=; [ ! -r /etc/os-release ] || . /etc/os-release 2>/dev/null || true
+printf 'os=%s\n' "$ID $VERSION_ID"
 [ "$mode" = nolock ] && exit 0
-mkdir -p "$state" && chmod 700 "$state" || exit 1
+[ -d "$state" ] || mkdir -p "$state" || exit 1
+chmod 700 "$state" || exit 1
 [ "$mode" = break ] && rm -rf "$state/lock"
 if mkdir "$state/lock" 2>/dev/null; then
   # A lock whose holder cannot be written (disk full) is no lock: the next run would find it unreadable.
   if cat > "$state/lock/holder.new" && [ -s "$state/lock/holder.new" ] && mv "$state/lock/holder.new" "$state/lock/holder"; then
     echo lock=acquired
     # Only the holder gets here: releases half-staged by a run that was killed go.
-    rm -rf "$state"/releases/*.tmp
+    for t in "$state"/releases/*.tmp; do [ ! -e "$t" ] || rm -rf "$t"; done
   else rm -rf "$state/lock"; echo 'cannot write the lock holder (disk full?)' >&2; exit 1; fi
 else printf 'lock=held\nholder='; tr -d '\n' < "$state/lock/holder" 2>/dev/null; echo; fi`
 
@@ -73,7 +76,7 @@ export function parseFactsAndLock(stdout: string): FactsAndLock {
     holder = undefined
   }
   return {
-    facts: {systemd: kv.get('systemd') === '1', packageManager: pm === 'apt-get' ? 'apt' : pm === 'dnf' ? 'dnf' : pm === 'yum' ? 'yum' : 'none', os: kv.get('os') ?? ''},
+    facts: {systemd: kv.get('systemd') === '1', packageManager: pm === 'apt-get' ? 'apt' : pm === 'dnf' ? 'dnf' : pm === 'yum' ? 'yum' : 'none', os: (kv.get('os') ?? '').trim()},
     lock: (kv.get('lock') as 'acquired' | 'held' | undefined) ?? 'none',
     holder,
     lockExit: kv.has('lockrc') ? Number(kv.get('lockrc')) : undefined,

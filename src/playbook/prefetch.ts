@@ -14,23 +14,43 @@ import type {ExecResult} from '../transport/types.js'
 const HEAD = raw`e=$(mktemp) || exit 1
 trap 'rm -f "$e"' EXIT`
 
-export function batchProbe(probes: ShellCommand[], token = randomBytes(12).toString('hex')): ShellCommand {
-  const parts = probes.map(
-    (p, i) =>
-      cmd`printf '%s begin %s\n' ${token} ${String(i)}; ( ${p} ) 2>"$e" </dev/null; rc=$?; printf '\n%s rc %s\n' ${token} "$rc"; if [ -s "$e" ]; then printf '%s err\n' ${token}; cat "$e"; printf '\n'; fi; printf '%s end\n' ${token}`,
-  )
-  return parts.reduce((acc, p) => cmd`${acc}
-${p}`, HEAD)
+/** One command of a framed batch: `stdinBytes` of the batch's stdin are its own; `stop`: nothing after it runs unless it exits 0. */
+export interface Framed {
+  command: ShellCommand
+  stdinBytes?: number
+  stop?: boolean
 }
 
-export function parseBatch(stdout: string, count: number, token?: string): ExecResult[] {
+/**
+ * The batch's commands in order, framed. A command with stdin gets exactly its bytes of the batch's stdin, copied
+ * to a file first (`head -c` reads no further), so a command that stops reading early cannot shift the next one's.
+ */
+export function framedBatch(items: Framed[], token = randomBytes(12).toString('hex')): ShellCommand {
+  const parts = items.map((it, i) => {
+    const run = it.stdinBytes ? cmd`head -c ${String(it.stdinBytes)} > "$e.in"; ( ${it.command} ) 2>"$e" <"$e.in"` : cmd`( ${it.command} ) 2>"$e" </dev/null`
+    const stop = it.stop ? raw`; [ "$rc" = 0 ] || exit 0` : raw``
+    return cmd`printf '%s begin %s\n' ${token} ${String(i)}; ${run}; rc=$?; printf '\n%s rc %s\n' ${token} "$rc"; if [ -s "$e" ]; then printf '%s err\n' ${token}; cat "$e"; printf '\n'; fi; printf '%s end\n' ${token}${stop}`
+  })
+  const head = items.some((it) => it.stdinBytes) ? raw`e=$(mktemp) || exit 1
+trap 'rm -f "$e" "$e.in"' EXIT` : HEAD
+  return parts.reduce((acc, p) => cmd`${acc}
+${p}`, head)
+}
+
+export function batchProbe(probes: ShellCommand[], token = randomBytes(12).toString('hex')): ShellCommand {
+  return framedBatch(probes.map((command) => ({command})), token)
+}
+
+/** The answers of a framed batch by position; `partial`: a batch that stops at a failure has fewer than `count`. */
+export function parseBatch(stdout: string, count: number, token?: string, partial = false): ExecResult[] {
   const tok = token ?? /^([0-9a-f]{24}) begin 0$/m.exec(stdout)?.[1]
   const out: ExecResult[] = []
   if (tok) {
     const re = new RegExp(`${tok} begin (\\d+)\\n([\\s\\S]*?)\\n${tok} rc (\\d+)\\n(?:${tok} err\\n([\\s\\S]*?)\\n)?${tok} end\\n`, 'g')
     for (const m of stdout.matchAll(re)) out[Number(m[1])] = {code: Number(m[3]), stdout: m[2], stderr: m[4] ?? ''}
   }
-  if (out.filter(Boolean).length !== count) throw new Error(`batched probe returned ${out.filter(Boolean).length} answers for ${count} probes`)
+  const got = out.filter(Boolean).length
+  if (partial ? got > count || out.length !== got : got !== count) throw new Error(`batched probe returned ${got} answers for ${count} probes`)
   return out
 }
 
@@ -42,16 +62,17 @@ export function parseBatch(stdout: string, count: number, token?: string): ExecR
 export type ProbeAnswer = ExecResult & {probe: string}
 
 export function probeBatch(probes: (ShellCommand | undefined)[]): {count: number; command: ShellCommand; answers: (stdout: string) => (ProbeAnswer | undefined)[]} {
-  const wanted = probes.flatMap((p, i) => (p ? [[p, i] as const] : []))
+  // A probe two steps send (the release state, read by "stage release" and "record release") runs once: probes
+  // only read, so one answer serves both, and each costs every host its processes.
+  const distinct = [...new Map(probes.flatMap((p) => (p ? [[p.text, p] as const] : []))).values()]
+  const slot = new Map(distinct.map((p, j) => [p.text, j]))
   const token = randomBytes(12).toString('hex')
   return {
-    count: wanted.length,
-    command: batchProbe(wanted.map(([p]) => p), token),
+    count: distinct.length,
+    command: batchProbe(distinct, token),
     answers: (stdout) => {
-      const got = parseBatch(stdout, wanted.length, token)
-      const perStep: (ProbeAnswer | undefined)[] = []
-      wanted.forEach(([p, i], j) => (perStep[i] = {...got[j], probe: p.text}))
-      return perStep
+      const got = parseBatch(stdout, distinct.length, token)
+      return probes.map((p) => (p ? {...got[slot.get(p.text)!], probe: p.text} : undefined))
     },
   }
 }

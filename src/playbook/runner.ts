@@ -7,7 +7,7 @@ import type {Transport} from '../transport/types.js'
 import {refusedByHost} from './connect.js'
 import {probeFor, type TaskResult} from './execute.js'
 import type {RunListener} from './events.js'
-import {runHostPlay} from './host-tasks.js'
+import {prefetchSteps, runHostPlay} from './host-tasks.js'
 import type {Interrupt} from './interrupt.js'
 import {READ_JOURNAL, parseJournal, settleJournalCommand} from './journal.js'
 import {describeHolder, factsAndLockCommand, newHolder, parseFactsAndLock, unlockCommand} from './lock.js'
@@ -119,25 +119,32 @@ function connectAndLock(run: RunState, opts: RunOptions, peers: Host[], runId: s
       const answers = await Promise.all(
         targets.map(async (h) => {
           const index = run.firstPlay(h)
-          const batch = probeBatch(playSteps(run.plays[index].play).map((step) => probeFor(step, run.context(h))))
           const state = cluster.deploy.stateDir
-          const command = cmd`${factsAndLockCommand(state, mode)}; echo "lockrc=$?"; sh -c ${RELEASE_STATE.text} lbctl ${state}; sh -c ${READ_JOURNAL.text} lbctl ${state}; ${batch.command}`
+          // The release state rides with the probes: the release module's own probe is the same command, so the
+          // batch reads it once for the run's decision and for "stage release" and "record release".
+          const releaseProbe = cmd`sh -c ${RELEASE_STATE.text} lbctl ${state}`
+          const batch = probeBatch([releaseProbe, ...prefetchSteps(run.plays[index].play).map((step) => probeFor(step, run.context(h)))])
+          const command = cmd`${factsAndLockCommand(state, mode)}; echo "lockrc=$?"; sh -c ${READ_JOURNAL.text} lbctl ${state}; ${batch.command}`
           const r = await run.io(h.name).exec(command, JSON.stringify(holder))
-          try {
-            firstProbes.set(h.name, {index, answers: batch.answers(r.stdout)})
-          } catch {
-            // No prefetched answers: each task probes for itself.
-          }
           // Only what comes before the probes' framed answers is the host's own state.
           const head = r.stdout.split(/^[0-9a-f]{24} begin /m)[0]
-          return {h, r, head, parsed: parseFactsAndLock(r.stdout)}
+          let releases: string
+          try {
+            const [release, ...answers] = batch.answers(r.stdout)
+            firstProbes.set(h.name, {index, answers})
+            releases = release!.stdout
+          } catch {
+            // No prefetched answers (a lock refused ends the script early): each task probes for itself.
+            releases = (await run.io(h.name).exec(releaseProbe)).stdout
+          }
+          return {h, r, head, releases, parsed: parseFactsAndLock(r.stdout)}
         }),
       )
       const held: string[] = []
-      for (const {h, r, head, parsed} of answers) {
+      for (const {h, r, head, releases, parsed} of answers) {
         run.facts.set(h.name, parsed.facts)
         run.journals.set(h.name, parseJournal(head))
-        run.releases.set(h.name, parseReleaseState(head))
+        run.releases.set(h.name, parseReleaseState(releases))
         run.hosts[h.name].releaseBefore = run.releases.get(h.name)?.current
         if (parsed.lock === 'acquired') run.locked.push(h.name)
         else if (useLock) {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
 import {test} from 'node:test'
 import {batchProbe, parseBatch} from '../../src/playbook/prefetch.js'
+import {runStepBatch} from '../../src/playbook/step-batch.js'
 import {cmd, raw} from '../../src/shell/index.js'
 
 test('a batched probe keeps each probe\'s stdout, stderr and exit code apart, as if sent alone', () => {
@@ -30,4 +31,33 @@ test('records stay apart whether or not a probe wrote to stderr, and output cann
     {code: 0, stdout: '\n', stderr: ''},
     {code: 0, stdout: 'end', stderr: ''},
   ])
+})
+
+// The steps of a host's queued changes, sent in one round trip (playbook/step-batch.ts), run by a real sh.
+const local = async (c: {text: string}, stdin?: string | Buffer) => {
+  try {
+    return {code: 0, stdout: execFileSync('/bin/sh', ['-c', c.text], {encoding: 'utf8', input: stdin ?? ''}), stderr: ''}
+  } catch (error) {
+    const e = error as {status: number; stdout: string; stderr: string}
+    return {code: e.status, stdout: e.stdout, stderr: e.stderr}
+  }
+}
+
+test('a batch of steps gives each step exactly its own stdin, even a step that stops reading early', async () => {
+  const tar = Buffer.from([0, 1, 2, 255, 10, 0])
+  const groups = [
+    [{label: 'head', command: raw`head -c 2 >/dev/null; echo first`, stdin: 'abcdef'}],
+    [{label: 'bytes', command: raw`od -An -tu1 | tr -s ' ' | sed 's/^ //'`, stdin: tar}, {label: 'none', command: raw`cat; echo none`}],
+    [{label: 'text', command: raw`cat`, stdin: "it's\n"}],
+  ]
+  const b = await runStepBatch(local, groups, raw`echo probe`)
+  assert.deepEqual(b.steps.map((g) => g.map((r) => [r.code, r.stdout])), [[[0, 'first\n']], [[0, '0 1 2 255 10 0\n'], [0, 'none\n']], [[0, "it's\n"]]])
+  assert.equal(b.probe?.stdout, 'probe\n')
+})
+
+test('a batch stops at the first step that fails: the steps after it and the probe do not run', async () => {
+  const groups = [[{label: 'a', command: raw`echo a`}], [{label: 'b', command: raw`echo no >&2; exit 65`}, {label: 'c', command: raw`touch /nonexistent/never`}], [{label: 'd', command: raw`echo d`}]]
+  const b = await runStepBatch(local, groups, raw`echo probe`)
+  assert.deepEqual(b.steps.map((g) => g.map((r) => [r.code, r.stdout, r.stderr])), [[[0, 'a\n', '']], [[65, '', 'no\n']], []])
+  assert.equal(b.probe, undefined)
 })
