@@ -37,7 +37,7 @@ export function parseOffloads(stdout: string): Record<string, Record<string, {on
  */
 export const ethtool: Module<Args> = {
   name: 'ethtool',
-  effects: {reads: ['nic'], writes: ['nic']},
+  effects: () => ({reads: ['nic'], writes: ['nic']}),
   args,
   probe(a, ctx) {
     return cmd`sh -c ${PROBE.text} lbctl ${a.interfaces ?? ctx.host.tuning.ethtool.interfaces}`

@@ -11,8 +11,8 @@ const args = z.strictObject({})
  */
 export const realserver: Module<z.infer<typeof args>> = {
   name: 'realserver',
-  // Its probe runs the installed script, which checks the VIPs on lo and the ARP sysctls.
-  effects: {reads: ['files', 'net', 'sysctl'], writes: ['net', 'sysctl', 'services']},
+  // Its probe runs the installed script, which checks the VIPs on lo and the ARP / rp_filter sysctls.
+  effects: () => ({reads: [`file:${PATHS.realServerScript}`, 'net', 'sysctl:net.ipv4.conf.'], writes: ['net', 'sysctl:net.ipv4.conf.', 'service:realserver']}),
   args,
   probe: () => cmd`if [ -x ${PATHS.realServerScript} ]; then ${PATHS.realServerScript} status; else echo 'not installed'; exit 3; fi`,
   plan(_a, probe, ctx) {

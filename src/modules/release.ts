@@ -62,6 +62,7 @@ out=$(tar -x -m -p --no-same-owner -C "$dir/$id.tmp" -f - 2>&1) || { rm -rf "$di
 const RECORD = raw`set -eu
 state=$1; id=$2; action=$3; shift 3
 dir="$state/releases"
+[ -d "$dir/$id" ] || [ -d "$dir/$id.tmp" ] || { printf 'release %s is not on this host (it was not staged)\n' "$id" >&2; exit 65; }
 [ -d "$dir/$id" ] || mv "$dir/$id.tmp" "$dir/$id"
 # A host deployed before there was a history starts one with the release it runs.
 [ -f "$state/history" ] || { c=$(readlink "$dir/current" 2>/dev/null) && printf -- '- deploy %s\n' "$c" > "$state/history" || true; }
@@ -101,7 +102,8 @@ function recordPlan(ctx: ModuleContext, stdout: string) {
   if (!present && action === 'rollback' && ctx.vars.force) return ok(`no release ${id} on this host: left as it is (--force)`)
   // --check stages nothing, so the release it would record is not there yet.
   if (!present && ctx.check) return {status: 'changed' as const, message: `release ${id} (would be staged and recorded)`, steps: []}
-  if (!present) return failed(`release ${id} is not on this host (it was not staged)`)
+  // Not there when the host was read: staged by this run's "stage release", in the same batch (the record checks on
+  // the host, before it changes anything), or never — then the record fails with this same message.
   const before = new Set(state.current ? (state.paths.get(state.current) ?? []) : [])
   const after = new Set(state.paths.get(id) ?? ctx.files.map((f) => f.path))
   const removed = [...before].filter((p) => !after.has(p))
@@ -117,8 +119,9 @@ function recordPlan(ctx: ModuleContext, stdout: string) {
 /** `stage: true` puts the release on the host before activation; without it, makes it current once all checks passed. */
 export const release: Module<z.infer<typeof args>> = {
   name: 'release',
-  // Recording puts back the files a release no longer has.
-  effects: {reads: ['releases'], writes: ['releases', 'files']},
+  // Staging adds a half-made release, which recording checks for on the host itself; recording puts back the files
+  // a release no longer has.
+  effects: (a) => (a.stage ? {reads: ['releases'], writes: ['releases:staged']} : {reads: ['releases:active'], writes: ['releases:active', 'file']}),
   args,
   probe: (_a, ctx) => cmd`sh -c ${RELEASE_STATE.text} lbctl ${ctx.cluster.deploy.stateDir}`,
   plan(a, probe, ctx) {

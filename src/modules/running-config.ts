@@ -92,7 +92,7 @@ export function planRunningConfig(ctx: ModuleContext, stdout: string): Plan {
 export const runningConfig: Module<z.infer<typeof args>> = {
   name: 'running_config',
   // It changes nothing itself: it notifies the reload the daemons need.
-  effects: {reads: ['files', 'services'], writes: []},
+  effects: () => ({reads: ['file', 'service:haproxy', 'service:keepalived'], writes: []}),
   args,
   probe: () => cmd`sh -c ${PROBE.text} lbctl ${PATHS.haproxyCfg} ${DIRECT.haproxyMasterSock} ${DIRECT.keepalivedPid}`,
   plan(_a, probe, ctx) {

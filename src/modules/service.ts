@@ -64,6 +64,8 @@ const UNIT: Record<ServiceName, string> = {
   tuning: 'lbctl-tuning',
 }
 
+const ALSO_CHANGES: Record<ServiceName, string[]> = {keepalived: ['net'], haproxy: [], realserver: ['net', 'sysctl:net.ipv4.conf.'], sysctl: ['sysctl'], tuning: ['nic']}
+
 const isDaemon = (n: ServiceName): n is 'keepalived' | 'haproxy' => n === 'keepalived' || n === 'haproxy'
 
 /** `running` is the probe's answer; undefined for oneshot services, which are always (re)applied. */
@@ -97,7 +99,7 @@ export function planService(a: Args, systemd: boolean, running: boolean | undefi
 export const service: Module<Args> = {
   name: 'service',
   // Reloading realserver, sysctl or tuning re-applies addresses, sysctls and NIC settings; keepalived moves VIPs.
-  effects: {reads: ['services'], writes: ['services', 'net', 'sysctl', 'nic']},
+  effects: (a) => ({reads: [`service:${a.name}`], writes: [`service:${a.name}`, ...ALSO_CHANGES[a.name]]}),
   args,
   // systemd or not is decided on the host (as the facts are), so the probe can ride in the first round trip.
   probe(a) {

@@ -66,7 +66,7 @@ export function planSysctls(want: Record<string, string>, facts: SysctlFacts, st
     ...set.map((k) => `${k}: ${norm(facts.live[k] ?? '')} → ${want[k]}`),
     ...back.map((k) => `${k}: ${norm(facts.live[k] ?? '')} → ${facts.original[k]} (as before lbctl)`),
   ].join(', ')
-  return {status: 'changed', message, steps: [{label: 'sysctl -w', command: cmd`sh -c ${APPLY.text} lbctl ${stateDir}`, stdin: ops}]}
+  return {status: 'changed', message, steps: [{label: 'sysctl -w', command: cmd`sh -c ${APPLY.text} lbctl ${stateDir}`, stdin: ops}], writes: [...set, ...back].map((k) => `sysctl:${k}`)}
 }
 
 function desired(a: Args, sysctls: Record<string, string>): Record<string, string> {
@@ -76,7 +76,7 @@ function desired(a: Args, sysctls: Record<string, string>): Record<string, strin
 /** Runtime values; the persistent drop-in under /etc/sysctl.d is a rendered file (template module). */
 export const sysctl: Module<Args> = {
   name: 'sysctl',
-  effects: {reads: ['sysctl'], writes: ['sysctl']},
+  effects: () => ({reads: ['sysctl'], writes: ['sysctl']}),
   args,
   probe(a, ctx) {
     return cmd`sh -c ${PROBE.text} lbctl ${ctx.cluster.deploy.stateDir} ${Object.keys(desired(a, ctx.host.tuning.sysctls))}`

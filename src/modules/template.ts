@@ -67,7 +67,7 @@ export function certificateDiff(path: string, before: string | undefined, after:
 export const template: Module<Args> = {
   name: 'template',
   args,
-  effects: {reads: ['files'], writes: ['files', 'journal']},
+  effects: () => ({reads: ['file'], writes: ['file', 'journal']}),
   probe(a, ctx) {
     return cmd`sh -c ${PROBE_FILES.text} lbctl ${ctx.diff ? '1' : '0'} ${selected(a, ctx).map((f) => f.path)}`
   },
@@ -88,6 +88,6 @@ export const template: Module<Args> = {
     })
     if (install.length === 0) return {status: 'ok', message: `${files.length} file(s) up to date`, steps: []}
     const changedPaths = install.map((f) => f.path)
-    return {status: 'changed', message: `${changedPaths.length} of ${files.length} file(s) differ`, steps: [installStep(ctx, install, [...services])], diffs, changedPaths, services: [...services]}
+    return {status: 'changed', message: `${changedPaths.length} of ${files.length} file(s) differ`, steps: [installStep(ctx, install, [...services])], diffs, changedPaths, services: [...services], writes: [...changedPaths.map((p) => `file:${p}`), 'journal']}
   },
 }

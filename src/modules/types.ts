@@ -60,6 +60,8 @@ export interface Plan {
   services?: string[]
   /** The release this plan leaves current on the host (the release module): what the recap reports the host runs. */
   current?: string
+  /** Exactly what this change touches, when the plan knows better than the module's `effects` (the paths, the keys). */
+  writes?: StateTag[]
 }
 
 /** Runs commands on the module's host or, for checks that span the cluster (VIP owner), on a peer. */
@@ -69,10 +71,15 @@ export interface HostIO {
 }
 
 /**
- * Coarse parts of a host's state: what a probe reads and a step changes. An answer read before a change stays
- * valid while the change touches nothing the probe reads, so a host's steps can be sent together.
+ * Parts of a host's state, what a probe reads and a step changes, named from the whole down: `file` (every managed
+ * file) or `file:/etc/x`, `sysctl` or `sysctl:net.ipv4.conf.` (a key or a prefix of keys), `service:haproxy`,
+ * `releases` or `releases:staged`, `net` (addresses and routes), `nic`, `journal`. A read and a change collide when
+ * one names a part of the other (one is a prefix of the other). An answer read before a change stays valid while
+ * the change collides with nothing the probe read, so a host's steps can be sent together.
  */
-export type StateTag = 'files' | 'releases' | 'sysctl' | 'net' | 'nic' | 'services' | 'journal'
+export type StateTag = string
+
+export const collides = (read: StateTag, write: StateTag) => read.startsWith(write) || write.startsWith(read)
 
 export interface Module<A = unknown> {
   name: string
@@ -82,7 +89,7 @@ export interface Module<A = unknown> {
    * their neighbours' (one round trip for a run of changes); any other module runs on its own, and a change it
    * makes is taken to touch everything.
    */
-  effects?: {reads: StateTag[]; writes: StateTag[]}
+  effects?(args: A): {reads: StateTag[]; writes: StateTag[]}
   /**
    * Fact-reading command, one round trip; its result goes to plan(). Modules without a probe plan from the
    * context alone.

@@ -1,6 +1,6 @@
 import type {Host} from '../inventory/model.js'
 import {MODULES} from '../modules/index.js'
-import type {Plan, StateTag} from '../modules/types.js'
+import {collides, type Plan, type StateTag} from '../modules/types.js'
 import type {ShellCommand} from '../shell/index.js'
 import type {ExecResult} from '../transport/types.js'
 import {executeTask, probeFor, stepFailure, type TaskResult} from './execute.js'
@@ -46,6 +46,15 @@ export function prefetchSteps(play: Play): Task[] {
   return [...play.tasks, ...(play.post_tasks ?? []), ...Object.values(play.handlers ?? {})]
 }
 
+/**
+ * The host's last play may end its last batch with the run's goodbye to the host — the journal settled for the
+ * services that reloaded, the lock given back — instead of one more round trip. `closed` says it was done.
+ */
+export interface Closing {
+  command: (handled: string[]) => ShellCommand
+  closed: () => void
+}
+
 /** A task's result waiting for the batch it belongs to: `pending` ones have steps still to send. */
 interface Queued {
   task: Task
@@ -64,7 +73,7 @@ interface Queued {
  * a module that must run on its own (wait_for, command, package …), and at the end. Within a batch the host runs
  * the steps in order and stops at the first failure, exactly where a step-by-step run would have stopped.
  */
-export async function runHostPlay(run: RunState, play: Play, playIndex: number, host: Host, firstProbes: (ProbeAnswer | undefined)[] | undefined): Promise<boolean> {
+export async function runHostPlay(run: RunState, play: Play, playIndex: number, host: Host, firstProbes: (ProbeAnswer | undefined)[] | undefined, closing?: Closing): Promise<boolean> {
   const check = run.opts.check
   const ctx = () => ({...run.context(host), facts: run.facts.get(host.name)!})
   const io = run.io(host.name)
@@ -81,8 +90,9 @@ export async function runHostPlay(run: RunState, play: Play, playIndex: number, 
   let prefetched = firstProbes
   const touched = new Set<StateTag>()
   let touchedAll = false
-  const touch = (task: Task) => {
-    const writes = MODULES[task.module]?.effects?.writes
+  const effects = (task: Task) => MODULES[task.module]?.effects?.((task.args ?? {}) as never)
+  const touch = (task: Task, plan?: Plan) => {
+    const writes = plan?.writes ?? effects(task)?.writes
     if (writes) for (const t of writes) touched.add(t)
     else touchedAll = true
   }
@@ -96,8 +106,24 @@ export async function runHostPlay(run: RunState, play: Play, playIndex: number, 
   const fresh = (task: Task, index: number) => {
     const answer = prefetched?.[index]
     if (!answer || answer.probe !== probeFor(task, ctx())?.text || touchedAll) return undefined
-    const reads = MODULES[task.module]?.effects?.reads
-    return (reads ? reads.some((t) => touched.has(t)) : touched.size > 0) ? undefined : answer
+    const reads = effects(task)?.reads
+    return (reads ? reads.some((r) => [...touched].some((w) => collides(r, w))) : touched.size > 0) ? undefined : answer
+  }
+
+  /**
+   * What a change means for the play: the handlers it notifies, and a daemon it started needs no reload. Known from
+   * the plan, so a queued change notifies at once (the handlers join its batch); if its step fails, the batch stops
+   * before them and the host stops. Applying it twice changes nothing.
+   */
+  const changedBy = (task: Task, result: Queued['result']) => {
+    // A daemon this task has just started already runs the new files: its reload handler would be a no-op.
+    const started = task.module === 'service' && ['started', 'restarted'].includes(String(task.args?.state))
+    if (started && !check) {
+      const name = String(task.args?.name)
+      if (notified.includes(name)) notified.splice(notified.indexOf(name), 1)
+      run.handledOn(host.name).add(name)
+    }
+    notify(task.notify === 'auto' ? (result.plan?.services ?? []) : (task.notify ?? []))
   }
 
   const queue: Queued[] = []
@@ -110,14 +136,7 @@ export async function runHostPlay(run: RunState, play: Play, playIndex: number, 
       return
     }
     const r = run.record(result, task.ignore_errors)
-    // A daemon this task has just started already runs the new files: its reload handler would be a no-op.
-    const started = task.module === 'service' && r.status === 'changed' && ['started', 'restarted'].includes(String(task.args?.state))
-    if (started && !check) {
-      const name = String(task.args?.name)
-      if (notified.includes(name)) notified.splice(notified.indexOf(name), 1)
-      run.handledOn(host.name).add(name)
-    }
-    if (r.status === 'changed') notify(task.notify === 'auto' ? (result.plan?.services ?? []) : (task.notify ?? []))
+    if (r.status === 'changed') changedBy(task, result)
     pausePoint(`after:${task.name}`, host.name)
     if (r.status === 'failed' && !task.ignore_errors) throw new HostStopped()
   }
@@ -125,7 +144,7 @@ export async function runHostPlay(run: RunState, play: Play, playIndex: number, 
    * Sends the queued steps in one round trip (with `probe` after them) and settles the queue in order. A step that
    * fails fails its task and stops the host there: the steps after it did not run, their tasks are not recorded.
    */
-  const flush = async (probe?: ShellCommand): Promise<ExecResult | undefined> => {
+  const flush = async (probe?: ShellCommand, last = false): Promise<ExecResult | undefined> => {
     // Queued changes are not in flight: after Ctrl-C they are not sent (the catch below says which was next).
     if (run.interrupted && queue.some((q) => q.result.pending)) throw new NotStarted('', 'interrupted')
     const items = queue.splice(0)
@@ -133,9 +152,20 @@ export async function runHostPlay(run: RunState, play: Play, playIndex: number, 
     let answer: ExecResult | undefined
     if (pending.length) {
       const started = Date.now()
+      // What the journal may drop once every step passed: what has reloaded, and what this batch reloads or starts.
+      const handled = () => {
+        const now = new Set(run.handledOn(host.name))
+        for (const q of items) {
+          if (q.handler !== undefined && q.result.status !== 'failed') now.add(q.handler)
+          else if (q.result.status === 'changed' && q.task.module === 'service' && ['started', 'restarted'].includes(String(q.task.args?.state))) now.add(String(q.task.args?.name))
+        }
+        return [...now]
+      }
+      const goodbye = last && closing && !run.hosts[host.name]?.failed ? closing.command(handled()) : undefined
       try {
-        const b = await runStepBatch((c, stdin) => io.exec(c, stdin), pending.map((q) => q.result.plan!.steps), probe)
+        const b = await runStepBatch((c, stdin) => io.exec(c, stdin), pending.map((q) => q.result.plan!.steps), probe, goodbye)
         answer = b.probe
+        if (b.closing?.code === 0) closing!.closed()
         pending.forEach((q, i) => {
           const failedStep = q.result.plan!.steps.findIndex((_, j) => b.steps[i][j]?.code !== 0)
           const ran = b.steps[i][failedStep]
@@ -162,8 +192,9 @@ export async function runHostPlay(run: RunState, play: Play, playIndex: number, 
       if (probe) answer = await flush(probe)
     }
     const result: Queued['result'] = await guarded(host.name, play.name, task, () => executeTask(task, ctx(), io, play.name, answer, {defer: batched}))
-    if (result.status === 'changed' && !check) touch(task)
+    if (result.status === 'changed' && !check) touch(task, result.plan)
     const q: Queued = {task, handler, result}
+    if (result.pending && handler === undefined) changedBy(task, result)
     if (result.pending || queue.length) {
       queue.push(q)
       if (result.status === 'failed') await flush()
@@ -193,8 +224,6 @@ export async function runHostPlay(run: RunState, play: Play, playIndex: number, 
   }
 
   const handlers = async () => {
-    // Which handlers are due is known once the queued changes have run.
-    await flush()
     if (notified.length === 0) return
     if (run.interrupted) throw new NotStarted('handlers', `interrupted; the host's journal keeps ${notified.join(', ')} for the next run to reload`)
     pausePoint('handlers', host.name)
@@ -212,7 +241,7 @@ export async function runHostPlay(run: RunState, play: Play, playIndex: number, 
     for (const [i, task] of play.tasks.entries()) await step(task, i)
     await handlers()
     for (const [j, task] of (play.post_tasks ?? []).entries()) await step(task, play.tasks.length + j)
-    await flush()
+    await flush(undefined, true)
     return true
   } catch (error) {
     if (error instanceof HostStopped) return false

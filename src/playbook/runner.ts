@@ -7,7 +7,7 @@ import type {Transport} from '../transport/types.js'
 import {refusedByHost} from './connect.js'
 import {probeFor, type TaskResult} from './execute.js'
 import type {RunListener} from './events.js'
-import {prefetchSteps, runHostPlay} from './host-tasks.js'
+import {prefetchSteps, runHostPlay, type Closing} from './host-tasks.js'
 import type {Interrupt} from './interrupt.js'
 import {READ_JOURNAL, parseJournal, settleJournalCommand} from './journal.js'
 import {describeHolder, factsAndLockCommand, newHolder, parseFactsAndLock, unlockCommand} from './lock.js'
@@ -239,7 +239,7 @@ function hostRow(run: RunState, host: string, ms: number): string {
  * (once every step and check passed) and gives its lock back. On a terminal each host is one row whose output is
  * the step it is on: play → host → current task.
  */
-function playTask(run: RunState, index: number, forks: number, firstProbes: FirstProbes, finish: (h: Host) => Promise<void>, tree: LiveTree): ListrTask {
+function playTask(run: RunState, index: number, forks: number, firstProbes: FirstProbes, finish: (h: Host) => Promise<void>, closing: (h: Host) => Closing | undefined, tree: LiveTree): ListrTask {
   const {play, hosts} = run.plays[index]
   const hostTask = (host: Host): ListrTask => ({
     title: host.name,
@@ -251,7 +251,7 @@ function playTask(run: RunState, index: number, forks: number, firstProbes: Firs
         // Read for this play only: a host whose first play changed with the cluster's state probes for itself.
         const first = firstProbes.get(host.name)
         const probes = first?.index === index && index === run.firstPlay(host) ? first.answers : undefined
-        ok = await runHostPlay(run, play, index, host, probes)
+        ok = await runHostPlay(run, play, index, host, probes, run.lastPlay(host) === index ? closing(host) : undefined)
       } finally {
         tree.rows.delete(host.name)
         if (run.lastPlay(host) === index) await finish(host)
@@ -324,6 +324,18 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
 
   // Phase 4, unlock: a host is given back as soon as it is done, rather than after the last director (a second run
   // takes every lock it needs before it changes anything); the journal loses only what this run finished.
+  const settleAndUnlock = (handled: string[]) => cmd`${settleJournalCommand(cluster.deploy.stateDir, handled)}; ${unlockCommand(cluster.deploy.stateDir, runId)}`
+  // A host whose last play ends with a batch of changes is settled and unlocked by that batch, when every step passed.
+  const closing = (host: Host): Closing | undefined =>
+    check || !run.locked.includes(host.name)
+      ? undefined
+      : {
+          command: settleAndUnlock,
+          closed: () => {
+            const i = run.locked.indexOf(host.name)
+            if (i >= 0) run.locked.splice(i, 1)
+          },
+        }
   const finish = async (host: Host) => {
     const i = run.locked.indexOf(host.name)
     if (i < 0) return
@@ -348,7 +360,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
     [
       connectAndLock(run, opts, peers, runId, firstProbes),
       decideRelease(run, opts.decideRelease),
-      ...plays.map((_, i) => playTask(run, i, opts.forks ?? cluster.deploy.forks, firstProbes, finish, tree)),
+      ...plays.map((_, i) => playTask(run, i, opts.forks ?? cluster.deploy.forks, firstProbes, finish, closing, tree)),
     ],
     treeOptions(opts.renderer ?? 'silent', tree),
   )

@@ -9,14 +9,17 @@ export interface StepBatchResult {
   steps: ExecResult[][]
   /** The trailing probe's answer, when every step passed. */
   probe?: ExecResult
+  /** The closing command's answer, when every step passed. */
+  closing?: ExecResult
 }
 
 /**
  * The steps of several tasks in one round trip, in order, each with its own stdin, stopping at the first that does
  * not exit 0 — as if each had been sent on its own and the run had stopped there. `probe` (the next task's, read
- * after these changes) rides along when every step passed.
+ * after these changes) and `closing` (the host's journal settled and its lock given back, after its last step) ride
+ * along when every step passed.
  */
-export async function runStepBatch(exec: (c: ShellCommand, stdin?: string | Buffer) => Promise<ExecResult>, groups: Step[][], probe?: ShellCommand): Promise<StepBatchResult> {
+export async function runStepBatch(exec: (c: ShellCommand, stdin?: string | Buffer) => Promise<ExecResult>, groups: Step[][], probe?: ShellCommand, closing?: ShellCommand): Promise<StepBatchResult> {
   const payloads: Buffer[] = []
   const items: Framed[] = groups.flat().map((s) => {
     const bytes = s.stdin === undefined ? undefined : Buffer.isBuffer(s.stdin) ? s.stdin : Buffer.from(s.stdin, 'utf8')
@@ -24,6 +27,7 @@ export async function runStepBatch(exec: (c: ShellCommand, stdin?: string | Buff
     return {command: s.command, stdinBytes: bytes?.length || undefined, stop: true}
   })
   if (probe) items.push({command: probe})
+  if (closing) items.push({command: closing})
   const token = randomBytes(12).toString('hex')
   const r = await exec(framedBatch(items, token), payloads.length ? Buffer.concat(payloads) : undefined)
   let answers: ExecResult[]
@@ -39,6 +43,6 @@ export async function runStepBatch(exec: (c: ShellCommand, stdin?: string | Buff
     steps.push(answers.slice(i, i + g.length).filter(Boolean))
     i += g.length
   }
-  return {steps, probe: probe ? answers[items.length - 1] : undefined}
+  return {steps, probe: probe ? answers[groups.flat().length] : undefined, closing: closing ? answers[items.length - 1] : undefined}
 }
 
