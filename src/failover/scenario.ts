@@ -19,7 +19,7 @@ import {faultTarget} from './targets.js'
 import type {VipTracker} from './tracker.js'
 import type {Baseline, Bound, ProbeTarget, ScenarioResult} from './types.js'
 import {openEstablished} from './established.js'
-import {cookieClients, sourceClients} from './sticky.js'
+import {awaitReplication, cookieClients, sourceClients} from './sticky.js'
 import {ratioOf, verdict} from './verdict.js'
 
 export interface ScenarioContext {
@@ -311,6 +311,11 @@ async function startKeeping(ctx: ScenarioContext): Promise<{judge: (movedAt?: nu
   // may not be on the backup yet (seen: 2 of 20 reset on a graceful stop 0.1 s after they opened).
   if (streams) await sleep(ESTABLISHED_AGE_MS, ctx.signal)
   const sticky = k.sticky > 0 ? await (k.from ? sourceClients(k.from, target, k.sticky, k.stickyPath) : cookieClients(target, k.sticky, k.stickyPath)) : undefined
+  // With HAProxy peers, the fault waits (at most 6 s) until every director's table knows every source client.
+  if (sticky?.sources && ctx.cluster.haproxy?.peers) {
+    const directors = ctx.cluster.directors.flatMap((d) => (ctx.transports.has(d.name) ? [ctx.transports.get(d.name)!] : []))
+    await awaitReplication(directors, sticky.sources, 6000, ctx.signal)
+  }
   return {
     async judge(movedAt) {
       // Long enough after the move for data to flow again on the new path, or plainly not to.

@@ -7,6 +7,7 @@
  *            a stick table, `balance source`, LVS persistence — what a new director knows only if it was told
  */
 import {request} from 'node:http'
+import {haproxyCli} from '../drain/remote.js'
 import {cmd} from '../shell/index.js'
 import type {Transport} from '../transport/types.js'
 import type {ProbeTarget, StickyMeasure} from './types.js'
@@ -41,6 +42,29 @@ function get(t: ProbeTarget, path: string, cookie?: string): Promise<Answer> {
 export interface StickyClients {
   /** Asks again as each client did before; what each got. */
   after(): Promise<StickyMeasure>
+  /** Source clients: their addresses, the keys a `stick on src` table holds for them. */
+  sources?: string[]
+}
+
+const tableKeys = (showTable: string) => new Set([...showTable.matchAll(/\bkey=(\S+)/g)].map((m) => m[1]))
+
+/**
+ * Waits until every director's HAProxy stick tables hold every source client, at most `ms`. Right after a reload
+ * HAProxy's peers resync for up to 5 s before they push entries to the other directors: a fault in that window
+ * tests the replication's start, not the failover. Returns the directors still missing some client when it gave up.
+ */
+export async function awaitReplication(directors: Transport[], sources: string[], ms: number, signal?: AbortSignal): Promise<string[]> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const missing: string[] = []
+    for (const d of directors) {
+      const names = [...(await d.exec(haproxyCli(['show table']), {timeoutMs: 5000}).catch(() => ({stdout: ''}))).stdout.matchAll(/^# table: ([^,\s]+)/gm)].map((m) => m[1])
+      const keys = names.length ? tableKeys((await d.exec(haproxyCli(names.map((n) => `show table ${n}`)), {timeoutMs: 5000}).catch(() => ({stdout: ''}))).stdout) : new Set<string>()
+      if (sources.some((s) => !keys.has(s))) missing.push(d.host)
+    }
+    if (missing.length === 0 || Date.now() > deadline || signal?.aborted) return missing
+    await new Promise((r) => setTimeout(r, 250))
+  }
 }
 
 /** M cookie jars on the controller: the first answer's cookie is sent with the second request. */
@@ -75,6 +99,7 @@ export async function sourceClients(client: Transport, t: ProbeTarget, m: number
   if (sources.length === 0) throw new Error(`${client.host} has no address on ${net}.0/24 to be a sticky client from`)
   const before = await ask(client, sources, t, path)
   return {
+    sources,
     async after() {
       // In the other order: a round-robin balancer that hands out servers in turn would otherwise give the same
       // sequence the same servers again, and look sticky when it is not.
