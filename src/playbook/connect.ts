@@ -28,7 +28,7 @@ export function sshTarget(h: Pick<Host, 'name' | 'ssh'>): SshTarget {
 /** The production connector: one SSH connection per host, set up `forks` at a time. */
 export function sshConnect(opts: SshOptions): Connect {
   const co: ConnectOptions = {acceptNew: opts.acceptNew, ...(opts.knownHosts ? {knownHostsPath: opts.knownHosts} : {})}
-  return async (hosts) => openAll(hosts.map(sshTarget), co, {forks: opts.forks ?? 20}) as Promise<Map<string, import('../transport/types.js').Transport | Error>>
+  return async (hosts, onOpen) => openAll(hosts.map(sshTarget), co, {forks: opts.forks ?? 20, onOpen}) as Promise<Map<string, import('../transport/types.js').Transport | Error>>
 }
 
 /**

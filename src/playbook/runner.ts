@@ -22,8 +22,11 @@ import {treeOptions, type LiveTree} from './tree.js'
 export type Renderer = 'tree' | 'lines' | 'silent'
 export type {Outcome} from './run-state.js'
 
-/** Opens one transport per host; a failure is an Error in the map (one clear message per host). */
-export type Connect = (hosts: Host[]) => Promise<Map<string, Transport | Error>>
+/**
+ * Opens one transport per host; a failure is an Error in the map (one clear message per host). `onOpen`, when the
+ * connector supports it, hears of each connection as soon as it is up.
+ */
+export type Connect = (hosts: Host[], onOpen?: (t: Transport) => void) => Promise<Map<string, Transport | Error>>
 
 export interface RunOptions {
   cluster: Cluster
@@ -97,13 +100,58 @@ function connectAndLock(run: RunState, opts: RunOptions, peers: Host[], runId: s
   return {
     title: `connect to ${targets.length} host(s)${useLock ? ' and take the deploy lock' : ''}`,
     task: async (_, t) => {
+      const holder = newHolder(runId, opts.command)
+      const mode = !useLock ? 'nolock' : opts.breakLock ? 'break' : 'lock'
+      const state = cluster.deploy.stateDir
+      // A host's first round trip: facts, lock, journal, and every probe of its first play. The release state rides
+      // with the probes: the release module's own probe is the same command, so the batch reads it once for the
+      // run's decision and for "stage release" and "record release".
+      const firstRoundTrip = async (h: Host) => {
+        const index = run.firstPlay(h)
+        const releaseProbe = cmd`sh -c ${RELEASE_STATE.text} lbctl ${state}`
+        const batch = probeBatch([releaseProbe, ...prefetchSteps(run.plays[index].play).map((step) => probeFor(step, run.context(h)))])
+        const command = cmd`${factsAndLockCommand(state, mode)}; echo "lockrc=$?"; sh -c ${READ_JOURNAL.text} lbctl ${state}; ${batch.command}`
+        const r = await run.io(h.name).exec(command, JSON.stringify(holder))
+        // Only what comes before the probes' framed answers is the host's own state.
+        const head = r.stdout.split(/^[0-9a-f]{24} begin /m)[0]
+        let releases: string
+        try {
+          const [release, ...answers] = batch.answers(r.stdout)
+          firstProbes.set(h.name, {index, answers})
+          releases = release!.stdout
+        } catch {
+          // No prefetched answers: each task probes for itself.
+          releases = (await run.io(h.name).exec(releaseProbe)).stdout
+        }
+        return {h, r, head, releases, parsed: parseFactsAndLock(r.stdout)}
+      }
+      type First = Awaited<ReturnType<typeof firstRoundTrip>> | {h: Host; error: Error}
+      // Each host's first round trip leaves as soon as its own connection is up, while others still connect.
+      const first = new Map<string, Promise<First>>()
+      const begin = (h: Host) => {
+        if (!first.has(h.name)) first.set(h.name, firstRoundTrip(h).catch((error: Error) => ({h, error})))
+      }
+      const byName = new Map(targets.map((h) => [h.name, h]))
       const need = [...targets, ...peers].filter((h) => !run.transports.has(h.name))
-      for (const [name, tr] of await opts.connect(need)) run.transports.set(name, tr)
+      const opened = await opts.connect(need, (tr) => {
+        const h = byName.get(tr.host)
+        if (!h) return
+        run.transports.set(tr.host, tr)
+        begin(h)
+      })
+      for (const [name, tr] of opened) run.transports.set(name, tr)
+      // A lock some first round trip took is given back however the run ends (finish, below).
+      const settled = async () => {
+        const all = await Promise.all(first.values())
+        for (const a of all) if (!('error' in a) && a.parsed.lock === 'acquired' && !run.locked.includes(a.h.name)) run.locked.push(a.h.name)
+        return all
+      }
       const bad = [...targets, ...peers].flatMap((h) => {
         const tr = run.transports.get(h.name)
         return tr instanceof Error ? [{h, e: tr}] : []
       })
       if (bad.length) {
+        await settled()
         for (const {h, e} of bad) {
           run.errors.push(e.message)
           const hs = run.hosts[h.name]
@@ -112,42 +160,21 @@ function connectAndLock(run: RunState, opts: RunOptions, peers: Host[], runId: s
         const refused = bad.filter(({e}) => refusedByHost(e)).length
         fail(refused ? 'refused' : 'unreachable', `${refused ? `${refused} host(s) refused the connection` : `${bad.length} host(s) could not be reached`}; nothing was changed`)
       }
-      const holder = newHolder(runId, opts.command)
-      const mode = !useLock ? 'nolock' : opts.breakLock ? 'break' : 'lock'
       // On the same connections, at the same time: whether any director holds any VIP (plays for a new cluster).
       const vipsHeld = clusterStatePlays(run) ? readVipsHeld(run, [...targets, ...peers].filter((h) => h.kind === 'director')) : undefined
-      const answers = await Promise.all(
-        targets.map(async (h) => {
-          const index = run.firstPlay(h)
-          const state = cluster.deploy.stateDir
-          // The release state rides with the probes: the release module's own probe is the same command, so the
-          // batch reads it once for the run's decision and for "stage release" and "record release".
-          const releaseProbe = cmd`sh -c ${RELEASE_STATE.text} lbctl ${state}`
-          const batch = probeBatch([releaseProbe, ...prefetchSteps(run.plays[index].play).map((step) => probeFor(step, run.context(h)))])
-          const command = cmd`${factsAndLockCommand(state, mode)}; echo "lockrc=$?"; sh -c ${READ_JOURNAL.text} lbctl ${state}; ${batch.command}`
-          const r = await run.io(h.name).exec(command, JSON.stringify(holder))
-          // Only what comes before the probes' framed answers is the host's own state.
-          const head = r.stdout.split(/^[0-9a-f]{24} begin /m)[0]
-          let releases: string
-          try {
-            const [release, ...answers] = batch.answers(r.stdout)
-            firstProbes.set(h.name, {index, answers})
-            releases = release!.stdout
-          } catch {
-            // No prefetched answers (a lock refused ends the script early): each task probes for itself.
-            releases = (await run.io(h.name).exec(releaseProbe)).stdout
-          }
-          return {h, r, head, releases, parsed: parseFactsAndLock(r.stdout)}
-        }),
-      )
+      for (const h of targets) begin(h)
+      const all = await settled()
+      const lost = all.find((a): a is {h: Host; error: Error} => 'error' in a)
+      if (lost) throw lost.error
+      const answers = all as Exclude<First, {error: Error}>[]
       const held: string[] = []
       for (const {h, r, head, releases, parsed} of answers) {
         run.facts.set(h.name, parsed.facts)
         run.journals.set(h.name, parseJournal(head))
         run.releases.set(h.name, parseReleaseState(releases))
         run.hosts[h.name].releaseBefore = run.releases.get(h.name)?.current
-        if (parsed.lock === 'acquired') run.locked.push(h.name)
-        else if (useLock) {
+        // An acquired lock is in run.locked already (settled).
+        if (parsed.lock !== 'acquired' && useLock) {
           const why = parsed.lock === 'held' ? describeHolder(h.name, parsed.holder).message : `${h.name}: cannot take the lock (exit ${parsed.lockExit}): ${r.stderr.trim()}`
           held.push(why)
           Object.assign(run.hosts[h.name], {refused: true, error: why})

@@ -17,6 +17,8 @@ export interface PoolOptions {
   forks?: number
   /** For tests: connect with something else than SSH. */
   connector?: Connector
+  /** Called with each connection as soon as it is up, before the others are (a run starts its first round trip). */
+  onOpen?: (transport: Transport) => void
 }
 
 /** Result in target order. */
@@ -36,7 +38,9 @@ export async function openAll(
     targets.map((t) =>
       limiter.run(async (): Promise<Transport | TransportError> => {
         try {
-          return await doConnect(t, opts)
+          const transport = await doConnect(t, opts)
+          pool.onOpen?.(transport)
+          return transport
         } catch (e) {
           return e instanceof TransportError ? e : new TransportError({ host: t.name }, (e as Error).message ?? String(e), { cause: e })
         }
