@@ -18,6 +18,8 @@ export async function labDown(opts: {name?: string; inventoryDir?: string} = {})
   checkLabName(name)
   checkRootLinux()
   const result = await withLock(name, () => teardownLab(name, opts))
-  result.removedFiles.push(...(await cleanupMachine()))
+  const machine = await cleanupMachine()
+  result.removedFiles.push(...machine.files)
+  result.restoredKernel = machine.kernel
   return result
 }

@@ -2,6 +2,7 @@ import {randomInt} from 'node:crypto'
 import {access, mkdir, open, readdir, readFile, rename, rm, rmdir, unlink, writeFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import {PRIVATE_DIRS, hostKeyPath} from './host.js'
+import {RECORD_FILE as KERNEL_RECORD, type RaisedLimit, restoreKernel} from './kernel.js'
 import {listNetns} from './network.js'
 import {identityFileOf, inventoryMarker, knownHostsOf, renderInventory, renderKnownHosts, statsPassOf, vrrpPassOf} from './inventory.js'
 import {type LabHostPlan, type LabPlan, type LabTopology, labRoot} from './plan.js'
@@ -115,19 +116,20 @@ export async function ensureMountpoints(): Promise<void> {
  * Called after a lab's state directory is gone. Only when no lab is left: removing a directory that is a mount
  * point in another lab's host would detach that host's mount.
  */
-export async function cleanupMachine(): Promise<string[]> {
+export async function cleanupMachine(): Promise<{files: string[]; kernel: RaisedLimit[]}> {
   const root = labRoot()
   let entries: string[] = []
   try {
     entries = await readdir(root)
   } catch {
-    return []
+    return {files: [], kernel: []}
   }
   // Another lab's state directory, or another lbctl's lock (a lab being built right now); or a lab host of any
   // state directory (LBCTL_LAB_DIR) still running somewhere.
-  if (entries.some((e) => e !== '.created-mountpoints.json')) return []
-  if ((await listNetns()).some((n) => n.startsWith('lbctl.'))) return []
+  if (entries.some((e) => e !== '.created-mountpoints.json' && e !== KERNEL_RECORD)) return {files: [], kernel: []}
+  if ((await listNetns()).some((n) => n.startsWith('lbctl.'))) return {files: [], kernel: []}
   const removed: string[] = []
+  const kernel = await restoreKernel()
   try {
     const made = JSON.parse(await readFile(mountpointRecord(), 'utf8')) as string[]
     for (const d of made) {
@@ -142,7 +144,7 @@ export async function cleanupMachine(): Promise<string[]> {
     await rmdir(root)
     removed.push(root)
   } catch {}
-  return removed
+  return {files: removed, kernel}
 }
 
 /**

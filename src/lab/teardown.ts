@@ -5,6 +5,7 @@ import {LAB_INVENTORY_DIR, bridgeName, linkAlias, linkTag, netnsPrefix, stateDir
 import {LabError, run, sleep} from './run.js'
 import {type LabState, readState, removeInventory} from './state.js'
 import {lvsInventoryPath, teardownVms} from './vm/index.js'
+import type {RaisedLimit} from './kernel.js'
 
 export interface HostTarget {
   /** Empty for a veth found without its namespace. */
@@ -104,6 +105,8 @@ export interface DownResult {
   links: string[]
   processesKilled: number
   removedFiles: string[]
+  /** The machine's shared limits the labs had raised, put back because no lab is left (src/lab/kernel.ts). */
+  restoredKernel: RaisedLimit[]
   elapsedMs: number
 }
 
@@ -136,6 +139,7 @@ export async function teardownLab(name: string, opts: {inventoryDir?: string} = 
     links: [...hosts.map((h) => h.veth), ...vms.links, ...(bridge ? [bridge] : [])],
     processesKilled: killed,
     removedFiles,
+    restoredKernel: [],
     elapsedMs: Date.now() - started,
   }
 }

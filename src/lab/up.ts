@@ -3,6 +3,7 @@ import {dirname, join} from 'node:path'
 import {type Launched, checkStateDirVisible, hostKeyPath, hostPorts, initScriptPath, launchHost, listening, prepareHost, tailLog, tcpProbe} from './host.js'
 import {type Segment, checkSubnetFree, createHostLinks, ensureBridge, findInit, listLinks, listNetns, pidsByNetns} from './network.js'
 import {DEFAULT_DIRECTORS, DEFAULT_REAL_SERVERS, DEFAULT_SUBNET, LAB_INVENTORY_DIR, type LabHostPlan, type LabPlan, type LabTopology, checkLabName, makePlan, netnsPrefix, stateDirOf} from './plan.js'
+import {type RaisedLimit, sizeKernelForLabs} from './kernel.js'
 import {checkPrereqs} from './prereqs.js'
 import {LabError, mapLimit, sleep} from './run.js'
 import {cleanupMachine, ensureLabFiles, ensureMountpoints, readState, removeInventory, withLock, writeClientFiles, writeState} from './state.js'
@@ -31,6 +32,8 @@ export interface LabUpResult extends LabStatus {
   repaired: string[]
   kept: string[]
   removed: string[]
+  /** The machine's shared kernel limits this `lab up` raised for the labs' size (src/lab/kernel.ts). */
+  raisedKernel: RaisedLimit[]
   /** LVS topologies: the LVS inventory written beside the HAProxy one, and each (re)booted VM's boot time. */
   lvsInventory?: string
   vmBootMs?: Record<string, number>
@@ -95,6 +98,8 @@ async function upLocked(name: string, o: LabUpOptions, clock: Clock): Promise<La
   await ensureMountpoints()
   // Written before anything is built, so a crash half-way leaves a lab that `lab down` knows how to remove.
   await writeState(plan, countRole(plan, 'director'), countRole(plan, 'real_server'))
+  const kernel = await sizeKernelForLabs()
+  for (const k of kernel) log(`raised ${k.key} from ${k.from} to ${k.to}: every lab host shares it (lab down puts it back)`)
 
   removed.push(...(await removeUnplanned(plan)))
   await ensureBridge(plan, await listLinks())
@@ -130,6 +135,7 @@ async function upLocked(name: string, o: LabUpOptions, clock: Clock): Promise<La
     repaired: [...names(toRepair), ...vms.repaired],
     kept: [...names(withVerdict('keep')), ...vms.kept],
     removed,
+    raisedKernel: kernel,
     ...(lvsInventory ? {lvsInventory, vmBootMs: Object.fromEntries(vmBootMs)} : {}),
   }
 }

@@ -78,5 +78,6 @@ export function formatDown(r: DownResult): string[] {
     `Lab "${r.name}" removed in ${(r.elapsedMs / 1000).toFixed(2)} s: ${r.namespaces.length} namespaces, ${r.links.length} links, ` +
       `${r.processesKilled} processes killed.`,
     ...r.removedFiles.map((f) => `  removed ${f}`),
+    ...r.restoredKernel.map((k) => `  restored ${k.key} = ${k.to} (the labs had raised it to ${k.from})`),
   ]
 }

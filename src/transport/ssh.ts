@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { Socket } from 'node:net'
 import { dirname, basename } from 'node:path'
 import type { Duplex } from 'node:stream'
 import ssh2 from 'ssh2'
@@ -44,7 +45,13 @@ export function resetSshCounters(): void {
   sshCounters.channels = 0
 }
 
+// ConnectTimeout bounds the server's *silence* while connecting, not the whole login: from the TCP connect to the
+// banner, and between any two of its packets until authentication succeeds. A host that is down or frozen is given up
+// after it; a host that is merely slow (200 sshd's logging in at once on 2 cores take 12 s each, in lockstep) keeps
+// going. OpenSSH's ConnectTimeout likewise covers only the connect and the banner.
 const DEFAULT_CONNECT_TIMEOUT_SEC = 15
+// A login that keeps answering but never finishes is still bounded, at sshd's own LoginGraceTime default.
+const LOGIN_GRACE_SEC = 120
 // A host that stops answering mid-run (link down, host frozen) is given up after at most (3 + 1) × 3 s = 12 s:
 // one unanswered keepalive per interval, the connection dropped on the fourth. Not lower: an emulated director
 // (the LVS lab's QEMU TCG) on a busy machine can take seconds to answer. ~/.ssh/config's ServerAlive* win.
@@ -168,6 +175,9 @@ function handshake(h: ResolvedHost, where: Where, opts: ConnectOptions, sock?: D
   let hostKeyError: TransportError | undefined
   let authExhausted = false
   let handshakeDone = false
+  const silenceSec = h.connectTimeoutSec ?? DEFAULT_CONNECT_TIMEOUT_SEC
+  // Our own socket (ssh2 would make one) so the silence timer can hear every packet the server sends.
+  const channel: Duplex = sock ?? new Socket()
 
   const hostVerifier = (key: Buffer): boolean => {
     const keyType = blobKeyType(key) ?? 'unknown'
@@ -221,7 +231,7 @@ function handshake(h: ResolvedHost, where: Where, opts: ConnectOptions, sock?: D
 
   const config: ConnectConfig = {
     username: h.user,
-    readyTimeout: (h.connectTimeoutSec ?? DEFAULT_CONNECT_TIMEOUT_SEC) * 1000,
+    readyTimeout: Math.max(LOGIN_GRACE_SEC, silenceSec) * 1000,
     keepaliveInterval: opts.keepaliveIntervalMs ?? (h.serverAliveIntervalSec !== undefined ? h.serverAliveIntervalSec * 1000 : DEFAULT_KEEPALIVE_MS),
     keepaliveCountMax: h.serverAliveCountMax ?? DEFAULT_KEEPALIVE_COUNT,
     hostVerifier,
@@ -229,16 +239,32 @@ function handshake(h: ResolvedHost, where: Where, opts: ConnectOptions, sock?: D
     ...(preferred.length
       ? { algorithms: { serverHostKey: { remove: preferred, prepend: preferred } as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] } }
       : {}),
-    ...(sock ? { sock } : { host: h.hostname, port: h.port }),
+    sock: channel,
   }
 
   return new Promise((resolve, reject) => {
     const client = new Client()
     sshCounters.connections++
     let settled = false
+    let heard = false
+    const silence = setTimeout(() => {
+      const reason = !heard
+        ? `no SSH handshake within ${silenceSec}s`
+        : `the SSH server went silent for ${silenceSec}s during the ${handshakeDone ? 'authentication' : 'key exchange'}`
+      fail(new UnreachableError(where, { address: addr, reason }))
+    }, silenceSec * 1000)
+    const onData = () => {
+      heard = true
+      silence.refresh()
+    }
+    const stopListening = () => {
+      clearTimeout(silence)
+      channel.off('data', onData)
+    }
     const fail = (e: TransportError) => {
       if (settled) return
       settled = true
+      stopListening()
       client.destroy()
       reject(e)
     }
@@ -258,6 +284,7 @@ function handshake(h: ResolvedHost, where: Where, opts: ConnectOptions, sock?: D
     client.on('ready', () => {
       if (settled) return
       settled = true
+      stopListening()
       resolve(client)
     })
     client.on('error', (err: Error & { level?: string; code?: string }) => {
@@ -283,7 +310,7 @@ function handshake(h: ResolvedHost, where: Where, opts: ConnectOptions, sock?: D
           return fail(
             new UnreachableError(
               where,
-              { address: addr, reason: `no SSH handshake within ${config.readyTimeout! / 1000}s${handshakeDone ? ' (stuck in authentication)' : ''}` },
+              { address: addr, reason: `no SSH login within ${config.readyTimeout! / 1000}s, though the server kept answering` },
               { cause: err },
             ),
           )
@@ -298,7 +325,11 @@ function handshake(h: ResolvedHost, where: Where, opts: ConnectOptions, sock?: D
       fail(new UnreachableError(where, { address: addr, reason: 'connection closed during the SSH handshake' }))
     })
     try {
+      // Connecting before ssh2 sees the socket: ssh2 takes a socket that is not connecting as already connected.
+      if (!sock) (channel as Socket).connect({ host: h.hostname, port: h.port })
       client.connect(config)
+      // After connect(): ssh2 has paused the stream, so this listener does not start it flowing before ssh2 reads.
+      channel.on('data', onData)
     } catch (e) {
       fail(new TransportError(where, `bad SSH settings for ${addr}: ${(e as Error).message}`, { cause: e }))
     }

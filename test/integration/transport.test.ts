@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { execFileSync, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, type Server } from 'node:net'
+import { createConnection, createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { cmd } from '../../src/shell/index.js'
 import {
@@ -283,6 +283,47 @@ describe('SSH transport against a real sshd', { skip }, () => {
       silent.close()
       // ssh2 leaves the socket to the server; drop it so close() can finish.
       silent.unref()
+    }
+  })
+
+  // ConnectTimeout is the longest the server may stay silent, not a bound on the whole login: 200 hosts logging in at
+  // once on 2 cores each take 12 s, and are alive the whole time.
+  test('a slow server that keeps answering logs in, though the login takes longer than the connect timeout', async () => {
+    // Every packet from sshd reaches the client 600 ms late: a login of ~5 round trips takes ~3 s.
+    const slow: Server = createServer((c) => {
+      const up = createConnection(server.port, '127.0.0.1')
+      c.on('data', (d) => up.write(d))
+      up.on('data', (d) => setTimeout(() => c.writable && c.write(d), 600))
+      const done = () => { c.destroy(); up.destroy() }
+      c.on('close', done).on('error', done)
+      up.on('close', () => setTimeout(done, 700)).on('error', done)
+    })
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r))
+    try {
+      const port = (slow.address() as { port: number }).port
+      const t0 = Date.now()
+      const t = await conn(target({ port, connectTimeoutSec: 1, knownHosts: khFile('kh-slow', []) }), { acceptNew: true, knownHostsPath: undefined })
+      assert.ok(Date.now() - t0 > 1500, `the login took ${Date.now() - t0} ms: the proxy did not slow it`)
+      assert.equal((await t.exec(cmd`echo slow`)).stdout, 'slow\n')
+    } finally {
+      slow.close()
+      slow.unref()
+    }
+  })
+
+  test('a server that answers, then goes silent: UnreachableError after the connect timeout of silence', async () => {
+    const mute: Server = createServer((c) => c.write('SSH-2.0-OpenSSH_9.2 mute\r\n'))
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r))
+    try {
+      const port = (mute.address() as { port: number }).port
+      const t0 = Date.now()
+      const err = await connect(target({ port, connectTimeoutSec: 1 }), base()).catch((e: unknown) => e)
+      assert.ok(err instanceof UnreachableError, String(err))
+      assert.match(err.message, /the SSH server went silent for 1s during the key exchange/)
+      assert.ok(Date.now() - t0 < 4000)
+    } finally {
+      mute.close()
+      mute.unref()
     }
   })
 

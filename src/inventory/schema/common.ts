@@ -93,7 +93,7 @@ export const sshSettings = z
     identity_file: z.string().optional().describe('Private key file (default: ssh-agent, then ~/.ssh/id_ed25519, id_rsa).'),
     proxy_jump: z.string().optional().describe('Bastion as [user@]host[:port], like OpenSSH ProxyJump.'),
     known_hosts: z.string().optional().describe('known_hosts file to verify host keys against (default ~/.ssh/known_hosts).'),
-    connect_timeout: z.number().positive().max(600).optional().describe('Seconds to wait for the TCP connection and handshake (default 10).'),
+    connect_timeout: z.number().positive().max(600).optional().describe('Longest silence (seconds) allowed from the host while connecting and logging in: the TCP connect, the banner, each handshake packet (default 15; a login that keeps answering is bounded at 120).'),
     sudo: z.boolean().optional().describe('Force (true) or forbid (false) `sudo -n`; default: only when user is not root.'),
   })
   .describe('How lbctl reaches a host over SSH. Anything unset falls back to ~/.ssh/config, then OpenSSH defaults.')
