@@ -11,7 +11,7 @@ import {raw} from '../shell/index.js'
 export const RELEASE_STATE = raw`state=$1; dir="$state/releases"
 c=$(readlink "$dir/current" 2>/dev/null) || c=-
 printf 'current %s\n' "$c"
-[ ! -f "$state/history" ] || sed 's/^/history /' "$state/history"
+[ ! -f "$state/history" ] || while IFS= read -r l || [ -n "$l" ]; do printf 'history %s\n' "$l"; done < "$state/history"
 # One awk for every release's bundle digest and paths (a process per release adds up over 50 hosts and 5 kept
 # releases); the shell only lists them, in the order ls would.
 cd "$dir" 2>/dev/null || exit 0

@@ -6,12 +6,12 @@ import {raw} from '../shell/index.js'
  */
 
 /**
- * One sha256sum and one stat for all paths (a process per file adds up over 50 hosts): `S <sha256sum line>` and
- * `M <octal mode> <path>` for the files that exist, and with $1 = 1 a `C <path> <base64>` line each for --diff.
+ * One sha256sum and one stat for all paths (a process per file adds up over 50 hosts): sha256sum's own lines (no
+ * sed to mark them: a hex digest cannot be taken for the other lines) and `M <octal mode> <path>` for the files that exist, and with $1 = 1 a `C <path> <base64>` line each for --diff.
  * The controller joins them with the paths it asked for (parseFileProbe).
  */
 export const PROBE_FILES = raw`with=$1; shift
-sha256sum -- "$@" 2>/dev/null | sed 's/^/S /'
+sha256sum -- "$@" 2>/dev/null
 stat -c 'M %a %n' -- "$@" 2>/dev/null
 if [ "$with" = 1 ]; then for f in "$@"; do if [ -f "$f" ]; then printf 'C %s ' "$f"; base64 -w0 < "$f"; echo; fi; done; fi
 true`

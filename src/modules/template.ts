@@ -29,7 +29,7 @@ export function parseFileProbe(stdout: string, paths: string[]): FileState[] {
   const contents = new Map<string, string>()
   for (const line of stdout.split('\n')) {
     let m: RegExpExecArray | null
-    if ((m = /^S ([0-9a-f]{64}) {2}(.+)$/.exec(line))) sums.set(m[2], m[1])
+    if ((m = /^([0-9a-f]{64}) {2}(.+)$/.exec(line))) sums.set(m[2], m[1])
     else if ((m = /^M ([0-7]+) (.+)$/.exec(line))) modes.set(m[2], m[1])
     else if ((m = /^C (\S+) (.*)$/.exec(line))) contents.set(m[1], Buffer.from(m[2], 'base64').toString('utf8'))
   }

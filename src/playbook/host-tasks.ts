@@ -101,7 +101,7 @@ export async function runHostPlay(run: RunState, play: Play, playIndex: number, 
     const batch = probeBatch(steps.map((s) => probeFor(s, ctx())))
     if (batch.count === 0) return
     const r = await io.exec(batch.command)
-    if (r.code === 0) prefetched = batch.answers(r.stdout)
+    if (r.code === 0) prefetched = batch.answers(r)
   }
   const fresh = (task: Task, index: number) => {
     const answer = prefetched?.[index]

@@ -4,11 +4,9 @@ import {cmd, raw} from '../shell/index.js'
  * STATE/journal, written on the host by every activation before its first rename (modules/install.ts):
  *   release ID        the release being activated
  *   service NAME      a service whose files were renamed and that must reload (a handler name)
- * A run reads it with the facts and finishes what it lists; lines go only once the service reloaded and the host's
+ * A run reads it with the facts and the lock (lock.ts) and finishes what it lists; lines go only once the service reloaded and the host's
  * checks passed, so a run killed, cut off or stopped anywhere in between leaves the work for the next one.
  */
-export const READ_JOURNAL = raw`[ ! -f "$1/journal" ] || sed 's/^/journal /' "$1/journal"`
-
 const SETTLE = raw`state=$1; shift; j="$state/journal"
 [ -f "$j" ] || exit 0
 awk -v done=" $* " '$1 == "service" && index(done, " " $2 " ") {next} {print}' "$j" > "$j.new" && mv -f "$j.new" "$j"
@@ -28,10 +26,6 @@ export function parseJournal(stdout: string): Journal {
     if (w[1] === 'service' && w[2]) j.services.push(w[2])
   }
   return j
-}
-
-export function readJournalCommand(stateDir: string) {
-  return cmd`sh -c ${READ_JOURNAL.text} lbctl ${stateDir}`
 }
 
 /** Drops the services this run reloaded (or started) from the journal; removes it when none is left. */

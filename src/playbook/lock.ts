@@ -1,5 +1,5 @@
 import {hostname, userInfo} from 'node:os'
-import {cmd, raw} from '../shell/index.js'
+import {cmd, raw, seq} from '../shell/index.js'
 import type {HostFacts} from '../modules/types.js'
 import type {Transport} from '../transport/types.js'
 
@@ -8,28 +8,40 @@ import type {Transport} from '../transport/types.js'
  * The lock is a directory (mkdir is atomic) holding who took it, so a second deploy is refused with a name and a
  * time instead of racing the first.
  */
-const FACTS_AND_LOCK = raw`set -u
+const FACTS = raw`set -u
 state=$1; mode=$2
-# Builtins only up to the lock: every process here is paid by every host at once, before any work starts.
+# Builtins only, but for the lock's mkdir: every process here is paid by every host at once, before any work starts.
 if [ -d /run/systemd/system ]; then echo systemd=1; else echo systemd=0; fi
 pm=none; for p in apt-get dnf yum; do if command -v "$p" >/dev/null 2>&1; then pm=$p; break; fi; done
 printf 'pm=%s\n' "$pm"
 ID=; VERSION_ID=; [ ! -r /etc/os-release ] || . /etc/os-release 2>/dev/null || true
 printf 'os=%s\n' "$ID $VERSION_ID"
-[ "$mode" = nolock ] && exit 0
-[ -d "$state" ] || mkdir -p "$state" || exit 1
-chmod 700 "$state" || exit 1
-[ "$mode" = break ] && rm -rf "$state/lock"
-if mkdir "$state/lock" 2>/dev/null; then
-  # A lock whose holder cannot be written (disk full) is no lock: the next run would find it unreadable.
-  if cat > "$state/lock/holder.new" && [ -s "$state/lock/holder.new" ] && mv "$state/lock/holder.new" "$state/lock/holder"; then
-    echo lock=acquired
-    # Only the holder gets here: releases half-staged by a run that was killed go.
-    for t in "$state"/releases/*.tmp; do [ ! -e "$t" ] || rm -rf "$t"; done
-  else rm -rf "$state/lock"; echo 'cannot write the lock holder (disk full?)' >&2; exit 1; fi
-else printf 'lock=held\nholder='; tr -d '\n' < "$state/lock/holder" 2>/dev/null; echo; fi`
+take_lock() {
+  [ "$mode" = nolock ] && return 0
+  [ -d "$state" ] || { mkdir -p "$state" && chmod 700 "$state"; } || return 1
+  [ "$mode" = break ] && rm -rf "$state/lock"
+  h=
+  if mkdir "$state/lock" 2>/dev/null; then
+    # The holder (one line of JSON) comes on stdin. A lock whose holder cannot be written (disk full) is no lock: the
+    # next run would find it unreadable.
+    IFS= read -r h || true
+    if printf '%s' "$h" > "$state/lock/holder" && [ -s "$state/lock/holder" ]; then
+      echo lock=acquired
+      # Only the holder gets here: releases half-staged by a run that was killed go.
+      for t in "$state"/releases/*.tmp; do [ ! -e "$t" ] || rm -rf "$t"; done
+    else rm -rf "$state/lock"; echo 'cannot write the lock holder (disk full?)' >&2; return 1; fi
+  else IFS= read -r h < "$state/lock/holder" 2>/dev/null; printf 'lock=held\nholder=%s\n' "$h"; fi
+}`
 
-const UNLOCK = raw`grep -qF "$2" "$1/lock/holder" 2>/dev/null && rm -rf "$1/lock"; true`
+const FACTS_AND_LOCK = seq(FACTS, raw`take_lock`)
+
+// The same, then the exit status of take_lock and the journal (STATE/journal, see journal.ts) in the same process.
+const FACTS_LOCK_AND_JOURNAL = seq(FACTS, raw`take_lock; rc=$?
+echo "lockrc=$rc"
+[ ! -f "$state/journal" ] || while IFS= read -r l || [ -n "$l" ]; do printf 'journal %s\n' "$l"; done < "$state/journal"
+exit "$rc"`)
+
+const UNLOCK = raw`h=; IFS= read -r h < "$1/lock/holder" 2>/dev/null; case "$h" in *"$2"*) rm -rf "$1/lock" ;; esac; true`
 
 export interface LockHolder {
   runId: string
@@ -46,6 +58,11 @@ export function newHolder(runId: string, command: string): LockHolder {
 
 export function factsAndLockCommand(stateDir: string, mode: 'lock' | 'nolock' | 'break') {
   return cmd`sh -c ${FACTS_AND_LOCK.text} lbctl ${stateDir} ${mode}`
+}
+
+/** The first round trip's head: facts, the lock (`lockrc=N`), then the journal's lines (`journal ...`). */
+export function factsLockAndJournalCommand(stateDir: string, mode: 'lock' | 'nolock' | 'break') {
+  return cmd`sh -c ${FACTS_LOCK_AND_JOURNAL.text} lbctl ${stateDir} ${mode}`
 }
 
 export function unlockCommand(stateDir: string, runId: string) {

@@ -9,9 +9,9 @@ import {probeFor, type TaskResult} from './execute.js'
 import type {RunListener} from './events.js'
 import {prefetchSteps, runHostPlay, type Closing} from './host-tasks.js'
 import type {Interrupt} from './interrupt.js'
-import {READ_JOURNAL, parseJournal, settleJournalCommand} from './journal.js'
-import {describeHolder, factsAndLockCommand, newHolder, parseFactsAndLock, unlockCommand} from './lock.js'
-import {probeBatch, type ProbeAnswer} from './prefetch.js'
+import {parseJournal, settleJournalCommand} from './journal.js'
+import {describeHolder, factsLockAndJournalCommand, newHolder, parseFactsAndLock, unlockCommand} from './lock.js'
+import {beforeBatch, probeBatch, type ProbeAnswer} from './prefetch.js'
 import type {DecideRelease} from './releases.js'
 import {RunState, type HostState, type Outcome} from './run-state.js'
 import type {Play, Playbook} from './schema.js'
@@ -110,13 +110,14 @@ function connectAndLock(run: RunState, opts: RunOptions, peers: Host[], runId: s
         const index = run.firstPlay(h)
         const releaseProbe = cmd`sh -c ${RELEASE_STATE.text} lbctl ${state}`
         const batch = probeBatch([releaseProbe, ...prefetchSteps(run.plays[index].play).map((step) => probeFor(step, run.context(h)))])
-        const command = cmd`${factsAndLockCommand(state, mode)}; echo "lockrc=$?"; sh -c ${READ_JOURNAL.text} lbctl ${state}; ${batch.command}`
-        const r = await run.io(h.name).exec(command, JSON.stringify(holder))
+        const command = cmd`${factsLockAndJournalCommand(state, mode)}; ${batch.command}`
+        const all = await run.io(h.name).exec(command, JSON.stringify(holder))
         // Only what comes before the probes' framed answers is the host's own state.
-        const head = r.stdout.split(/^[0-9a-f]{24} begin /m)[0]
+        const head = beforeBatch(all.stdout)
+        const r = {...all, stdout: head, stderr: beforeBatch(all.stderr)}
         let releases: string
         try {
-          const [release, ...answers] = batch.answers(r.stdout)
+          const [release, ...answers] = batch.answers(all)
           firstProbes.set(h.name, {index, answers})
           releases = release!.stdout
         } catch {

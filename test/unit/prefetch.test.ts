@@ -1,14 +1,20 @@
 import assert from 'node:assert/strict'
-import {execFileSync} from 'node:child_process'
+import {execFileSync, spawnSync} from 'node:child_process'
 import {test} from 'node:test'
 import {batchProbe, parseBatch} from '../../src/playbook/prefetch.js'
 import {runStepBatch} from '../../src/playbook/step-batch.js'
 import {cmd, raw} from '../../src/shell/index.js'
 
+// A batch of probes as the host runs it: stdout and stderr are the channel's two streams.
+const sh = (text: string, env?: NodeJS.ProcessEnv) => {
+  const r = spawnSync('/bin/sh', ['-c', text], {encoding: 'utf8', ...(env ? {env} : {})})
+  return {code: r.status, stdout: r.stdout, stderr: r.stderr}
+}
+
 test('a batched probe keeps each probe\'s stdout, stderr and exit code apart, as if sent alone', () => {
   const probes = [cmd`printf '%s\n' ${"it's"} a`, raw`echo oops >&2; exit 3`, raw`exit 0`, cmd`printf 'no newline'`]
-  const out = execFileSync('/bin/sh', ['-c', batchProbe(probes).text], {encoding: 'utf8'})
-  assert.deepEqual(parseBatch(out, probes.length), [
+  const out = sh(batchProbe(probes).text)
+  assert.deepEqual(parseBatch(out.stdout, probes.length, undefined, false, out.stderr), [
     {code: 0, stdout: "it's\na\n", stderr: ''},
     {code: 3, stdout: '', stderr: 'oops\n'},
     {code: 0, stdout: '', stderr: ''},
@@ -23,13 +29,23 @@ test('a probe cannot read the batch\'s stdin or end the batch early', () => {
 })
 
 test('records stay apart whether or not a probe wrote to stderr, and output cannot forge a record', () => {
-  const probes = [raw`true`, raw`echo 'x begin 1'; echo e >&2`, raw`printf '\n'`, raw`printf 'end'`]
-  const out = execFileSync('/bin/sh', ['-c', batchProbe(probes).text], {encoding: 'utf8'})
-  assert.deepEqual(parseBatch(out, 4), [
+  const probes = [raw`true`, raw`echo 'x begin 1'; echo e >&2; printf 'no newline' >&2`, raw`printf '\n'`, raw`printf 'end'`]
+  const out = sh(batchProbe(probes).text)
+  assert.deepEqual(parseBatch(out.stdout, 4, undefined, false, out.stderr), [
     {code: 0, stdout: '', stderr: ''},
-    {code: 0, stdout: 'x begin 1\n', stderr: 'e\n'},
+    {code: 0, stdout: 'x begin 1\n', stderr: 'e\nno newline'},
     {code: 0, stdout: '\n', stderr: ''},
     {code: 0, stdout: 'end', stderr: ''},
+  ])
+})
+
+// Every process of a probe batch is paid by every host at once (200 hosts on 2 cores): the framing is builtins only.
+test('a batch of probes starts no program of its own: it runs with an empty PATH', () => {
+  const probes = [raw`echo one`, raw`echo two >&2; exit 4`]
+  const out = sh(batchProbe(probes).text, {PATH: '/nonexistent'})
+  assert.deepEqual(parseBatch(out.stdout, 2, undefined, false, out.stderr), [
+    {code: 0, stdout: 'one\n', stderr: ''},
+    {code: 4, stdout: '', stderr: 'two\n'},
   ])
 })
 
