@@ -104,15 +104,40 @@ export async function fillDisk(lab: TestLab, host: string, dir: string): Promise
   return async () => void (await lab.sh(host, `rm -f ${dir}/.filler ${dir}/.filler2`))
 }
 
-/** An open-loop client load through the VIP from the lab's client host (bench/loadgen.mjs) until stopped. */
-export function startLoad(labName: string, url: string, rate: number): () => Promise<{sent: number; failed: number; failures: Record<string, number>}> {
+/** What bench/loadgen.mjs prints when stopped. */
+export interface LoadResult {
+  sent: number
+  failed: number
+  failures: Record<string, number>
+  failedAt: {at: number; detail: string}[]
+  outageMs: number
+  slowestMs: number
+  longestStallMs: number
+}
+
+/**
+ * An open-loop client load through the VIP from the lab's client host (bench/loadgen.mjs) until stopped.
+ * `mark(name)` notes what the test is doing from now on, so a failed request is reported with the step it fell in.
+ */
+export function startLoad(labName: string, url: string, rate: number): {stop: () => Promise<LoadResult>; mark: (step: string) => void; explain: (r: LoadResult) => string} {
   const c = spawn('ip', ['netns', 'exec', `lbctl.${labName}.client`, process.execPath, join(ROOT, 'bench', 'loadgen.mjs'), url, String(rate)], {stdio: ['pipe', 'pipe', 'inherit']})
   let out = ''
   c.stdout!.on('data', (d) => (out += d))
   const ended = new Promise<void>((resolve) => c.on('close', () => resolve()))
-  return async () => {
-    c.stdin!.end()
-    await ended
-    return JSON.parse(out.trim().split('\n').at(-1) ?? '{}')
+  const steps: {at: number; step: string}[] = [{at: Date.now(), step: 'start'}]
+  let result: Promise<LoadResult> | undefined
+  return {
+    stop: () =>
+      (result ??= (async () => {
+        c.stdin!.end()
+        await ended
+        return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as LoadResult
+      })()),
+    mark: (step) => void steps.push({at: Date.now(), step}),
+    explain: (r) =>
+      JSON.stringify({
+        ...r,
+        failedAt: r.failedAt?.map((f) => ({...f, at: new Date(f.at).toISOString(), during: [...steps].reverse().find((s) => s.at <= f.at)?.step})),
+      }),
   }
 }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, before, describe, test} from 'node:test'
+import {after, before, beforeEach, describe, test} from 'node:test'
 import {cutFromController, cutSessionsWhenCreated, fillDisk, killSessions, pausedCli, startLoad} from '../helpers/faults.js'
 import {lbctl, upLab, waitFor, type TestLab} from '../helpers/lab.js'
 
@@ -17,7 +17,7 @@ const CONTROLLER = `${NET}.1`
 const DIRECTORS = {lb1: `${NET}.11`, lb2: `${NET}.12`} as const
 
 let lab: TestLab
-let stopLoad: (() => ReturnType<ReturnType<typeof startLoad>>) | undefined
+let load: ReturnType<typeof startLoad> | undefined
 const tally = {faults: 0, converged: 0, giveUpMs: [] as number[], exitMs: [] as number[]}
 const inv: Record<'A' | 'B' | 'C' | 'rejected' | 'sysctl', string> = {A: '', B: '', C: '', rejected: '', sysctl: ''}
 const serves = {A: ['web1', 'web2', 'web3'], B: ['web1', 'web2'], C: ['web1', 'web3'], sysctl: ['web1', 'web2', 'web3']}
@@ -107,11 +107,12 @@ describe('converge after any fault', {concurrency: false}, () => {
     const first = await deploy(inv.A)
     assert.equal(first.code, 0, JSON.stringify(first.run.errors))
     await assertConverged(inv.A, serves.A)
-    stopLoad = startLoad(NAME, `http://${VIP}/`, 20)
+    load = startLoad(NAME, `http://${VIP}/`, 20)
   })
+  beforeEach((t) => load?.mark(t.name))
   after(async () => {
-    const load = await stopLoad?.()
-    console.log(`faults injected: ${tally.faults}, converged after them: ${tally.converged - 1}, client requests: ${load?.sent} sent, ${load?.failed} failed, gave up on a lost host after: ${tally.giveUpMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')} (exit after ${tally.exitMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')})`)
+    const r = await load?.stop()
+    console.log(`faults injected: ${tally.faults}, converged after them: ${tally.converged - 1}, client requests: ${r?.sent} sent, ${r?.failed} failed (slowest answer ${r?.slowestMs} ms, the client's longest stall ${r?.longestStallMs} ms), gave up on a lost host after: ${tally.giveUpMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')} (exit after ${tally.exitMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')})`)
     await lab?.down()
   })
 
@@ -340,9 +341,8 @@ describe('converge after any fault', {concurrency: false}, () => {
   })
 
   test('the client load through the VIP lost no request during all of it', async () => {
-    const load = await stopLoad!()
-    stopLoad = async () => load
-    assert.ok(load.sent > 100, `only ${load.sent} requests were sent`)
-    assert.equal(load.failed, 0, JSON.stringify(load.failures))
+    const r = await load!.stop()
+    assert.ok(r.sent > 100, `only ${r.sent} requests were sent`)
+    assert.equal(r.failed, 0, load!.explain(r))
   })
 })

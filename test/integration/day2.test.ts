@@ -6,12 +6,13 @@
  * rollback, and no command prints its key.
  */
 import assert from 'node:assert/strict'
-import {execFileSync, spawn} from 'node:child_process'
+import {execFileSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
-import {lbctl, ROOT, upDeployedLab, waitFor, type TestLab} from '../helpers/lab.js'
+import {startLoad} from '../helpers/faults.js'
+import {lbctl, upDeployedLab, waitFor, type TestLab} from '../helpers/lab.js'
 
 const NAME = 'itday2'
 const SUBNET = '198.18.41.0/24'
@@ -38,21 +39,6 @@ async function total(director: string, server: string): Promise<number> {
   const row = r.stdout.split('\n').find((l) => l.startsWith(`web,${server},`))
   assert.ok(row, r.stdout + r.stderr)
   return Number(row.split(',')[7])
-}
-
-/** bench/loadgen.mjs on the client host: `rate` new connections/s through the VIP until stop(). */
-function load(rate: number) {
-  const c = spawn('ip', ['netns', 'exec', `lbctl.${NAME}.client`, process.execPath, join(ROOT, 'bench', 'loadgen.mjs'), `http://${VIP}/`, String(rate)], {stdio: ['pipe', 'pipe', 'inherit']})
-  let out = ''
-  c.stdout.on('data', (d) => (out += d))
-  const closed = new Promise<void>((r) => c.on('close', () => r()))
-  return {
-    async stop(): Promise<{sent: number; failed: number}> {
-      c.stdin.end()
-      await closed
-      return JSON.parse(out.trim().split('\n').at(-1)!)
-    },
-  }
 }
 
 describe('day-2 operations on the lab', {concurrency: false}, () => {
@@ -115,9 +101,10 @@ describe('day-2 operations on the lab', {concurrency: false}, () => {
   })
 
   test('drain under load: no new requests for the drained server, none failed, it stays drained through a deploy that reloads HAProxy; undrain: it serves again', async (t) => {
-    const l = load(150)
+    const l = startLoad(NAME, `http://${VIP}/`, 150)
     try {
       await new Promise((r) => setTimeout(r, 1500))
+      l.mark('drain')
       const d = await lbctl(['drain', lab.inventory, 'web2', '--wait', '30'])
       assert.equal(d.code, 0, d.stdout + d.stderr)
       assert.match(d.stdout, /^lb1: web\/web2 DRAIN$/m)
@@ -131,6 +118,7 @@ describe('day-2 operations on the lab', {concurrency: false}, () => {
       const inv = readFileSync(lab.inventory, 'utf8')
       writeFileSync(lab.inventory, inv.replace(/servers: \[web1, web2, web3\]/, 'servers: [{name: web1, weight: 2}, {name: web2, weight: 2}, {name: web3, weight: 2}]'))
       try {
+        l.mark('deploy that reloads HAProxy')
         const dep = await lbctl(['deploy', lab.inventory, '--json'])
         assert.equal(dep.code, 0, dep.stdout)
         const s = await status()
@@ -141,6 +129,7 @@ describe('day-2 operations on the lab', {concurrency: false}, () => {
       } finally {
         writeFileSync(lab.inventory, inv)
       }
+      l.mark('undrain')
       const u = await lbctl(['undrain', lab.inventory, 'web2'])
       assert.equal(u.code, 0, u.stdout + u.stderr)
       const back = await total('lb1', 'web2')
@@ -149,7 +138,7 @@ describe('day-2 operations on the lab', {concurrency: false}, () => {
       const r = await l.stop()
       t.diagnostic(`load through drain, reload, undrain: ${JSON.stringify(r)}`)
       assert.ok(r.sent > 500, `load ran: ${JSON.stringify(r)}`)
-      assert.equal(r.failed, 0, `no request failed: ${JSON.stringify(r)}`)
+      assert.equal(r.failed, 0, `no request failed: ${l.explain(r)}`)
     }
     const d = await lbctl(['deploy', lab.inventory, '--json'])
     assert.equal(d.code, 0, d.stdout)
