@@ -10,10 +10,14 @@
  * backup holds a synchronised copy of the connection table (keepalived's lvs_sync_daemon).
  */
 import {request} from 'node:http'
+import {cmd} from '../shell/index.js'
+import type {Transport} from '../transport/types.js'
 import type {EstablishedMeasure, ProbeTarget} from './types.js'
 
 interface Stream {
   start: number
+  /** The controller's end of the connection, `ADDRESS:PORT`, as IPVS lists it (once connected). */
+  local?: string
   lastData?: number
   bytes: number
   end?: {at: number; how: string}
@@ -23,6 +27,10 @@ interface Stream {
 const STALL_MS = 2000
 
 export interface EstablishedSet {
+  /** `ADDRESS:PORT` of every connection that has connected. */
+  locals(): string[]
+  /** How many every director's IPVS table held at the fault (set by the caller; reported with the measure). */
+  synced?: number
   /** Judges every connection at `at` (run time) against the VIP's move, then closes them all. */
   finish(at: number, movedAt: number | undefined): EstablishedMeasure
 }
@@ -40,14 +48,16 @@ export function openEstablished(target: ProbeTarget, n: number, path: string, no
       res.on('error', (e: NodeJS.ErrnoException) => (s.end ??= {at: now(), how: e.code ?? 'error'}))
     })
     req.on('error', (e: NodeJS.ErrnoException) => (s.end ??= {at: now(), how: e.code ?? 'error'}))
+    req.on('socket', (sock) => sock.on('connect', () => (s.local = `${sock.localAddress}:${sock.localPort}`)))
     req.end()
     s.destroy = () => req.destroy()
     streams.push(s)
   }
   return {
+    locals: () => streams.flatMap((s) => (s.local && !s.end ? [s.local] : [])),
     finish(at, movedAt) {
       const after = (movedAt ?? at - STALL_MS) + 1000
-      const m: EstablishedMeasure = {path, total: n, kept: 0, reset: 0, stalled: 0, ended: 0, notStarted: 0}
+      const m: EstablishedMeasure = {path, total: n, kept: 0, reset: 0, stalled: 0, ended: 0, notStarted: 0, ...(this.synced !== undefined ? {synced: this.synced} : {})}
       for (const s of streams) {
         if (s.lastData === undefined && !s.end) m.notStarted++
         else if (s.end?.how === 'ended') m.ended++
@@ -58,5 +68,33 @@ export function openEstablished(target: ProbeTarget, n: number, path: string, no
       }
       return m
     },
+  }
+}
+
+/** `ADDRESS:PORT` of each client end in /proc/net/ip_vs_conn (hex fields: `TCP C612F001 D5A4 …`). */
+export function ipvsClients(table: string): Set<string> {
+  const out = new Set<string>()
+  for (const m of table.matchAll(/^\w+\s+([0-9A-F]{8})\s+([0-9A-F]{4})\s/gim)) {
+    const ip = m[1].match(/../g)!.map((b) => parseInt(b, 16)).join('.')
+    out.add(`${ip}:${parseInt(m[2], 16)}`)
+  }
+  return out
+}
+
+/**
+ * Until every director's IPVS table lists every open connection (or `ms` passed): with lvs_sync, the backup learns a
+ * connection only when the master's sync thread flushes (IPVS_SYNC_FLUSH_TIME, 2 s) a message it queued on the
+ * connection's 3rd packet, then every 50th (sync_threshold "3 50") — on a starved emulated director, later still.
+ * A fault before that judges the sync's lag, not whether synced connections survive. Returns how many every
+ * director knew.
+ */
+export async function awaitSynced(directors: Transport[], set: EstablishedSet, ms: number, signal?: AbortSignal): Promise<number> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const locals = set.locals()
+    const tables = await Promise.all(directors.map((d) => d.exec(cmd`cat /proc/net/ip_vs_conn`, {timeoutMs: 5000}).then((r) => ipvsClients(r.stdout), () => new Set<string>())))
+    const known = locals.filter((l) => tables.every((t) => t.has(l))).length
+    if (known === locals.length || Date.now() > deadline || signal?.aborted) return known
+    await new Promise((r) => setTimeout(r, 500))
   }
 }

@@ -18,7 +18,7 @@ import {renderedFiles, runSteps, type StepContext, type StepRun} from './steps.j
 import {faultTarget} from './targets.js'
 import type {VipTracker} from './tracker.js'
 import type {Baseline, Bound, ProbeTarget, ScenarioResult} from './types.js'
-import {openEstablished} from './established.js'
+import {awaitSynced, openEstablished} from './established.js'
 import {awaitReplication, cookieClients, sourceClients} from './sticky.js'
 import {ratioOf, verdict} from './verdict.js'
 
@@ -299,6 +299,10 @@ export async function runScenario(sc: Scenario, ctx: ScenarioContext): Promise<S
 }
 
 const ESTABLISHED_AGE_MS = 4000
+/** A connection is resynced every 50 packets (~5 s of the lab's /stream): three chances, then the fault goes ahead. */
+const SYNC_WAIT_MS = 15_000
+
+const directorTransports = (ctx: ScenarioContext) => ctx.cluster.directors.flatMap((d) => (ctx.transports.has(d.name) ? [ctx.transports.get(d.name)!] : []))
 
 /** What clients keep through the fault (--established, --sticky): started after the baseline, judged after the move. */
 async function startKeeping(ctx: ScenarioContext): Promise<{judge: (movedAt?: number) => Promise<Pick<ScenarioResult, 'established' | 'sticky'>>}> {
@@ -308,13 +312,21 @@ async function startKeeping(ctx: ScenarioContext): Promise<{judge: (movedAt?: nu
   const streams = k.established > 0 ? openEstablished(target, k.established, k.streamPath, ctx.clock.now) : undefined
   // "Established" means old enough for the backup to have been told: the kernel's IPVS sync daemon sends a partly
   // filled buffer only after IPVS_SYNC_FLUSH_TIME (2 s), looked at every second, so a connection younger than ~3 s
-  // may not be on the backup yet (seen: 2 of 20 reset on a graceful stop 0.1 s after they opened).
-  if (streams) await sleep(ESTABLISHED_AGE_MS, ctx.signal)
+  // may not be on the backup yet (seen: 2 of 20 reset on a graceful stop 0.1 s after they opened). With lvs_sync the
+  // wait goes on until every director lists every connection (seen in CI, emulated directors on a busy machine: 4 of
+  // 20 not on the backup 4 s after they opened); how many were is reported, so a lag is told from a loss.
+  if (streams) {
+    await sleep(ESTABLISHED_AGE_MS, ctx.signal)
+    if (ctx.cluster.keepalived.lvsSync) {
+      const since = Date.now()
+      streams.synced = await awaitSynced(directorTransports(ctx), streams, SYNC_WAIT_MS, ctx.signal)
+      ctx.log(`established: ${streams.synced} of ${k.established} connections on every director's IPVS table (${((Date.now() - since) / 1000).toFixed(1)} s after the ${ESTABLISHED_AGE_MS / 1000} s they were given)`)
+    }
+  }
   const sticky = k.sticky > 0 ? await (k.from ? sourceClients(k.from, target, k.sticky, k.stickyPath) : cookieClients(target, k.sticky, k.stickyPath)) : undefined
   // With HAProxy peers, the fault waits (at most 6 s) until every director's table knows every source client.
   if (sticky?.sources && ctx.cluster.haproxy?.peers) {
-    const directors = ctx.cluster.directors.flatMap((d) => (ctx.transports.has(d.name) ? [ctx.transports.get(d.name)!] : []))
-    await awaitReplication(directors, sticky.sources, 6000, ctx.signal)
+    await awaitReplication(directorTransports(ctx), sticky.sources, 6000, ctx.signal)
   }
   return {
     async judge(movedAt) {

@@ -51,6 +51,8 @@ export interface EstablishedMeasure {
   stalled: number
   ended: number
   notStarted: number
+  /** With lvs_sync: how many every director's IPVS table held when the fault ran. */
+  synced?: number
 }
 
 /** Sticky clients through the fault (sticky.ts): each identity's server before and after. */

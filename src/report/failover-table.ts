@@ -64,7 +64,8 @@ export function failoverTable(report: FailoverReport): string {
 /** "18 of 20 still moving data after the VIP moved, 2 reset". */
 export function keptLine(e: NonNullable<ScenarioResult['established']>): string {
   const rest = [['reset', e.reset], ['stalled', e.stalled], ['finished', e.ended], ['never started', e.notStarted]].filter(([, n]) => n).map(([w, n]) => `${n} ${w}`)
-  return `${e.kept} of ${e.total} still moving data after the VIP moved${rest.length ? `, ${rest.join(', ')}` : ''}`
+  const synced = e.synced !== undefined ? ` (${e.synced} of ${e.total} on every director's IPVS table before the fault)` : ''
+  return `${e.kept} of ${e.total} still moving data after the VIP moved${rest.length ? `, ${rest.join(', ')}` : ''}${synced}`
 }
 
 /** "lb1 0.06/s (2.1/s), lb2 …": what watching cost each host. */
