@@ -98,6 +98,19 @@ export interface Module<A = unknown> {
   plan?(args: A, probe: ExecResult | undefined, ctx: ModuleContext): Plan
   /** Modules that must poll (wait_for) run imperatively instead. Returns the outcome. */
   run?(args: A, ctx: ModuleContext, io: HostIO): Promise<Plan>
+  /**
+   * For a module that runs (polls): a read-only first look, sent with the play's probes. While nothing this run
+   * changed on the host collides with `reads`, an answer that `settle` accepts ends the task with no round trip of
+   * its own (a no-op's health checks); any other answer, or none, and the module runs as usual.
+   */
+  firstLook?(args: A, ctx: ModuleContext): FirstLook | undefined
+}
+
+export interface FirstLook {
+  probe: ShellCommand
+  reads: StateTag[]
+  /** The task's outcome from the answer, or undefined: the module must run. */
+  settle(answer: ExecResult): Plan | undefined
 }
 
 export function ok(message?: string): Plan {

@@ -56,6 +56,18 @@ async function poll(timeoutS: number, probe: () => Promise<string | undefined>, 
 export const waitFor: Module<Args> = {
   name: 'wait_for',
   args,
+  // A daemon this run did not touch (no file, no reload, no address changed on the host) and that ran when the play
+  // began needs no wait: the no-op's health checks cost no round trip. The VIP check always looks now: it spans the
+  // directors, and its answer is the HA gate of the next batch.
+  firstLook(a) {
+    if (!a.service || a.port || a.vip) return undefined
+    const svc = a.service
+    return {
+      probe: cmd`if [ -d /run/systemd/system ]; then systemctl is-active --quiet ${svc}; else ${runningTest(svc)}; fi`,
+      reads: [`service:${svc}`, 'file', 'net'],
+      settle: (r) => (r.code === 0 ? ok(`${svc} running`) : undefined),
+    }
+  },
   async run(a, ctx, io): Promise<Plan> {
     if (ctx.check) return ok('skipped in check mode')
     const timeout = a.timeout ?? 15

@@ -1,5 +1,5 @@
 import {MODULES} from '../modules/index.js'
-import type {FileDiff, HostIO, ModuleContext, Plan} from '../modules/types.js'
+import type {FileDiff, FirstLook, HostIO, ModuleContext, Plan} from '../modules/types.js'
 import type {ShellCommand} from '../shell/index.js'
 import type {ExecResult} from '../transport/types.js'
 import type {Task} from './schema.js'
@@ -57,9 +57,18 @@ export function whenContext(ctx: ModuleContext): Record<string, unknown> {
  */
 export function probeFor(task: Pick<Task, 'module' | 'args' | 'when'>, ctx: ModuleContext): ShellCommand | undefined {
   const mod = MODULES[task.module]
-  if (!mod?.probe || mod.run) return undefined
+  if (mod?.run) return firstLookOf(task, ctx)?.probe
+  if (!mod?.probe) return undefined
   const parsed = mod.args.safeParse(task.args ?? {})
   return parsed.success ? mod.probe(parsed.data as never, ctx) : undefined
+}
+
+/** The first look of a task whose module runs (polls), if it has one (and valid args). */
+export function firstLookOf(task: Pick<Task, 'module' | 'args'>, ctx: ModuleContext): FirstLook | undefined {
+  const mod = MODULES[task.module]
+  if (!mod?.run || !mod.firstLook) return undefined
+  const parsed = mod.args.safeParse(task.args ?? {})
+  return parsed.success ? mod.firstLook(parsed.data as never, ctx) : undefined
 }
 
 /**
@@ -106,7 +115,9 @@ export async function executeTask(
 
   let plan: Plan
   if (mod.run) {
-    plan = await mod.run(parsed.data as never, ctx, io)
+    // A prefetched answer reaches a running module only while nothing since touched what its first look reads.
+    const settled = prefetched && !ctx.check ? mod.firstLook?.(parsed.data as never, ctx)?.settle(prefetched) : undefined
+    plan = settled ?? (await mod.run(parsed.data as never, ctx, io))
     return done(plan.status, plan.message, plan)
   }
   const probe = mod.probe ? (prefetched ?? (await io.exec(mod.probe(parsed.data as never, ctx)))) : undefined

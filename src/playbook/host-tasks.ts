@@ -3,7 +3,7 @@ import {MODULES} from '../modules/index.js'
 import {collides, type Plan, type StateTag} from '../modules/types.js'
 import type {ShellCommand} from '../shell/index.js'
 import type {ExecResult} from '../transport/types.js'
-import {executeTask, probeFor, stepFailure, type TaskResult} from './execute.js'
+import {executeTask, firstLookOf, probeFor, stepFailure, type TaskResult} from './execute.js'
 import {probeBatch, type ProbeAnswer} from './prefetch.js'
 import {runStepBatch} from './step-batch.js'
 import type {RunState} from './run-state.js'
@@ -106,7 +106,7 @@ export async function runHostPlay(run: RunState, play: Play, playIndex: number, 
   const fresh = (task: Task, index: number) => {
     const answer = prefetched?.[index]
     if (!answer || answer.probe !== probeFor(task, ctx())?.text || touchedAll) return undefined
-    const reads = effects(task)?.reads
+    const reads = effects(task)?.reads ?? firstLookOf(task, ctx())?.reads
     return (reads ? reads.some((r) => [...touched].some((w) => collides(r, w))) : touched.size > 0) ? undefined : answer
   }
 
