@@ -10,7 +10,8 @@ const args = z.strictObject({})
  * Servers drained with `lbctl drain` stay drained across a deploy or rollback: neither HAProxy's configuration nor
  * keepalived's knows about drains, so a reload puts them back in service; this re-applies the director's list
  * (STATE/drained) right after. It runs at its turn, not from a probe read before the play: the state it must see is
- * the one after the reload (its first look settles it only when the list was empty and nothing reloaded since). Names the inventory no longer has leave the list.
+ * the one after the reload (its first look settles it only when the list was empty and nothing reloaded since).
+ * Names the inventory no longer has leave the list.
  */
 export const drains: Module<z.infer<typeof args>> = {
   name: 'drains',
