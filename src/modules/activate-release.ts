@@ -1,6 +1,6 @@
 import {z} from 'zod'
 import {certificateDiff, fileDiff} from './template.js'
-import {cmd} from '../shell/index.js'
+import {cmd, script} from '../shell/index.js'
 import {installStep, type InstallFile} from './install.js'
 import {releasesDir} from './release.js'
 import {LIVE_AND_ORIGINAL, parseSysctlFacts, planSysctls} from './sysctl.js'
@@ -23,10 +23,12 @@ while read -r path sha mode validate service; do
     printf 'R %s ' "$path"; base64 -w0 < "$dir/$target/files$path"; echo
   fi
 done < "$dir/$target/files.list"
+set --
 if [ -f "$dir/$target/sysctls" ]; then echo SYSCTLS; while read -r k v; do
-  printf 'WANT %s=%s\n' "$k" "$v"; l=$(sysctl -n "$k" 2>/dev/null | tr '\t' ' ') || l='<missing>'; printf 'LIVE %s=%s\n' "$k" "$l"
+  printf 'WANT %s=%s\n' "$k" "$v"; set -- "$@" "$k"
 done < "$dir/$target/sysctls"; fi
-${LIVE_AND_ORIGINAL}`
+${LIVE_AND_ORIGINAL}
+live_and_original "$@"`
 
 export interface ReleaseProbe {
   found: boolean
@@ -62,7 +64,7 @@ export const activateRelease: Module<z.infer<typeof args>> = {
   name: 'activate_release',
   args,
   probe(_a, ctx) {
-    return cmd`sh -c ${PROBE.text} lbctl ${releasesDir(ctx)} ${String(ctx.vars.release ?? '')} ${ctx.cluster.deploy.stateDir} ${ctx.diff ? '1' : '0'}`
+    return script(PROBE, releasesDir(ctx), String(ctx.vars.release ?? ''), ctx.cluster.deploy.stateDir, ctx.diff ? '1' : '0')
   },
   plan(_a, probe, ctx): Plan {
     const target = String(ctx.vars.release ?? '')

@@ -1,5 +1,5 @@
 import {z} from 'zod'
-import {cmd, raw} from '../shell/index.js'
+import {cmd, raw, script} from '../shell/index.js'
 import {failed, ok, type Module, type Plan} from './types.js'
 
 const args = z.strictObject({values: z.record(z.string(), z.union([z.string(), z.number()])).optional()})
@@ -9,30 +9,38 @@ type Args = z.infer<typeof args>
  * STATE/sysctl.orig holds "key=value" for every key lbctl has changed: its value before lbctl first set it. A key
  * the inventory (or a rolled-back-to release) no longer sets goes back to that value, and leaves the record.
  */
-// A key's value is read from /proc/sys with builtins (no process per key on every host); sysctl(8) answers only
-// where the file is not there or cannot be read. Multi-value keys keep their tabs: the controller compares words.
-export const LIVE_AND_ORIGINAL = raw`live() { set -f; p=/proc/sys; o=$IFS; IFS=.; for w in $1; do p="$p/$w"; done; IFS=$o; set +f
-  if [ -f "$p" ] && 2>/dev/null read -r l < "$p"; then :; else l=$(sysctl -n "$1" 2>/dev/null) || l='<missing>'; fi; }
-if [ -f "$state/sysctl.orig" ]; then while IFS='=' read -r k v; do
-  printf 'ORIG %s=%s\n' "$k" "$v"; live "$k"; printf 'LIVE %s=%s\n' "$k" "$l"
-done < "$state/sysctl.orig"; fi`
+// One sysctl(8) reads every key at once: the record's and "$@". Not a builtin `read` of /proc/sys: the kernel's
+// integer handlers answer only a read at offset 0, and dash's `read` takes one byte per read(2), so it gets the first
+// digit and EOF. A key sysctl -e does not print is missing. Multi-value keys keep their tabs: the controller compares
+// words.
+export const LIVE_AND_ORIGINAL = raw`live_and_original() {
+  if [ -f "$state/sysctl.orig" ]; then while IFS='=' read -r k v; do printf 'ORIG %s=%s\n' "$k" "$v"; set -- "$@" "$k"; done < "$state/sysctl.orig"; fi
+  [ $# -eq 0 ] || sysctl -e "$@" | while read -r k eq v; do printf 'LIVE %s=%s\n' "$k" "$v"; done
+}`
 
 const PROBE = cmd`state=$1; shift
 ${LIVE_AND_ORIGINAL}
-for k in "$@"; do live "$k"; printf 'LIVE %s=%s\n' "$k" "$l"; done`
+live_and_original "$@"`
 
 // Records originals before changing anything, so a full disk stops the change instead of losing the old value.
-const APPLY = raw`set -eu
+// stdin: "set KEY VALUE" / "restore KEY VALUE" lines. Builtins but for one sysctl read (the keys the record lacks),
+// the rename and one sysctl write: on 200 hosts sharing two cores every process start counts.
+const APPLY = raw`set -euf
 state=$1; rec="$state/sysctl.orig"
-mkdir -p "$state"; [ -f "$rec" ] || : > "$rec"
-ops=$(cat)
-new=$(printf '%s\n' "$ops" | while read -r op k v; do
-  if [ "$op" = set ] && ! awk -F= -v k="$k" '$1 == k {f = 1} END {exit !f}' "$rec"; then printf '%s=%s\n' "$k" "$(sysctl -n "$k" | tr '\t' ' ')"; fi
-done)
-drop=$(printf '%s\n' "$ops" | awk '$1 == "restore" {printf "%s ", $2}')
-{ awk -F= -v drop=" $drop" 'index(drop, " " $1 " ") == 0' "$rec" && { [ -z "$new" ] || printf '%s\n' "$new"; }; } > "$rec.new" && mv -f "$rec.new" "$rec" \
+[ -d "$state" ] || mkdir -p "$state"
+have=' '; [ ! -f "$rec" ] || while IFS='=' read -r k v; do have="$have$k "; done < "$rec"
+drop=' '; need=; set --
+while read -r op k v; do
+  [ -n "$op" ] || continue
+  set -- "$@" "$k=$v"
+  case $op in restore) drop="$drop$k " ;; *) case $have in *" $k "*) ;; *) need="$need $k" ;; esac ;; esac
+done
+words() { w="$*"; }
+new=; [ -z "$need" ] || new=$(sysctl -e $need | while read -r k eq v; do words $v; printf '%s=%s\n' "$k" "$w"; done)
+( [ ! -f "$rec" ] || while IFS='=' read -r k v; do case $drop in *" $k "*) ;; *) printf '%s=%s\n' "$k" "$v" 2>/dev/null || exit 1 ;; esac; done < "$rec"
+  [ -z "$new" ] || printf '%s\n' "$new" 2>/dev/null ) > "$rec.new" && mv -f "$rec.new" "$rec" \
   || { rm -f "$rec.new"; echo "cannot record sysctl values in $rec (disk full?); no sysctl was changed" >&2; exit 65; }
-printf '%s\n' "$ops" | while read -r op k v; do [ -z "$op" ] || sysctl -q -w "$k=$v"; done`
+[ $# -eq 0 ] || sysctl -q -w "$@"`
 
 // sysctl -n separates multi-value keys (e.g. ip_local_port_range) with tabs; compare words, not whitespace.
 const norm = (v: string) => v.trim().split(/\s+/).join(' ')
@@ -56,7 +64,7 @@ export function parseSysctlFacts(stdout: string): SysctlFacts {
  * value. Shared by deploy (want = the inventory) and rollback (want = the release).
  */
 export function planSysctls(want: Record<string, string>, facts: SysctlFacts, stateDir: string, restore: boolean): Plan {
-  const missing = Object.keys(want).filter((k) => facts.live[k] === '<missing>')
+  const missing = Object.keys(want).filter((k) => facts.live[k] === undefined || facts.live[k] === '<missing>')
   if (missing.length) return failed(`this kernel has no sysctl ${missing.join(', ')}`)
   const set = Object.keys(want).filter((k) => norm(facts.live[k] ?? '') !== norm(want[k]))
   const back = restore ? Object.keys(facts.original).filter((k) => !(k in want)) : []
@@ -66,7 +74,7 @@ export function planSysctls(want: Record<string, string>, facts: SysctlFacts, st
     ...set.map((k) => `${k}: ${norm(facts.live[k] ?? '')} → ${want[k]}`),
     ...back.map((k) => `${k}: ${norm(facts.live[k] ?? '')} → ${facts.original[k]} (as before lbctl)`),
   ].join(', ')
-  return {status: 'changed', message, steps: [{label: 'sysctl -w', command: cmd`sh -c ${APPLY.text} lbctl ${stateDir}`, stdin: ops}], writes: [...set, ...back].map((k) => `sysctl:${k}`)}
+  return {status: 'changed', message, steps: [{label: 'sysctl -w', command: script(APPLY, stateDir), stdin: ops}], writes: [...set, ...back].map((k) => `sysctl:${k}`)}
 }
 
 function desired(a: Args, sysctls: Record<string, string>): Record<string, string> {
@@ -79,7 +87,7 @@ export const sysctl: Module<Args> = {
   effects: () => ({reads: ['sysctl'], writes: ['sysctl']}),
   args,
   probe(a, ctx) {
-    return cmd`sh -c ${PROBE.text} lbctl ${ctx.cluster.deploy.stateDir} ${Object.keys(desired(a, ctx.host.tuning.sysctls))}`
+    return script(PROBE, ctx.cluster.deploy.stateDir, Object.keys(desired(a, ctx.host.tuning.sysctls)))
   },
   plan(a, probe, ctx) {
     if (!probe || probe.code !== 0) return failed(`cannot read sysctls: ${probe?.stderr.trim() || 'no answer'}`)
