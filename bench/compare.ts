@@ -14,7 +14,7 @@ import {labDown, labSshArgv, labUp} from '../src/lab/index.js'
 import {sshConnect} from '../src/playbook/connect.js'
 import {runNamedPlaybook} from '../src/playbook/index.js'
 import {resetSshCounters, sshCounters} from '../src/transport/index.js'
-import {sec, timed} from './lib.js'
+import {everyHostInventories, sec, timed} from './lib.js'
 
 const CASES = [
   {hosts: 5, name: 'h14c5', subnet: '198.18.81.0/24'},
@@ -95,14 +95,7 @@ try {
       return labUp({name: c.name, subnet: c.subnet, directors: 2, realServers: c.hosts - 2, inventoryDir: dir})
     }
     const lab = await up()
-    const yaml = (await readFile(join(dir, `${c.name}.yaml`), 'utf8')).replace(
-      /^  (web\d+): \{ address: ([\d.]+), port: 80 \}$/gm,
-      '  $1: { address: $2, port: 80, tuning: { sysctls: { net.core.somaxconn: 1024 } } }',
-    )
-    const first = join(dir, 'first.yaml')
-    const change = join(dir, 'change.yaml')
-    await writeFile(first, yaml)
-    await writeFile(change, yaml.replaceAll('net.core.somaxconn: 1024', 'net.core.somaxconn: 2048').replace('servers: [web1,', 'servers: [{name: web1, weight: 2},'))
+    const {first, change} = await everyHostInventories(dir, c.name)
     for (const [inv, out] of [[first, 'out-first'], [change, 'out-change']]) {
       const r = await timed([process.execPath, 'bin/run.js', 'render', inv, '--out', join(dir, out)])
       if (r.code !== 0) throw new Error(`render ${inv} failed`)

@@ -1,9 +1,9 @@
-// npm run bench [lab|deploy|failover|lvs|load|status|compare|sim ...]: runs the named benchmarks (default: lab and deploy) one after another.
+// npm run bench [lab|deploy|failover|lvs|load|status|compare|sim|timeline ...]: runs the named benchmarks (default: lab and deploy) one after another.
 import {spawnSync} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 
-const all = ['lab', 'deploy', 'failover', 'lvs', 'load', 'status', 'compare', 'sim']
+const all = ['lab', 'deploy', 'failover', 'lvs', 'load', 'status', 'compare', 'sim', 'timeline']
 const wanted = process.argv.slice(2).filter((a) => all.includes(a))
 const extra = process.argv.slice(2).filter((a) => !all.includes(a))
 let failed = 0

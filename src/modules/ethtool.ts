@@ -1,5 +1,5 @@
 import {z} from 'zod'
-import {cmd, raw} from '../shell/index.js'
+import {cmd, raw, script} from '../shell/index.js'
 import {failed, ok, type Module, type Plan, type Step} from './types.js'
 
 const args = z.strictObject({
@@ -40,7 +40,7 @@ export const ethtool: Module<Args> = {
   effects: () => ({reads: ['nic'], writes: ['nic']}),
   args,
   probe(a, ctx) {
-    return cmd`sh -c ${PROBE.text} lbctl ${a.interfaces ?? ctx.host.tuning.ethtool.interfaces}`
+    return script(PROBE, a.interfaces ?? ctx.host.tuning.ethtool.interfaces)
   },
   plan(a, probe, ctx): Plan {
     const ifaces = a.interfaces ?? ctx.host.tuning.ethtool.interfaces

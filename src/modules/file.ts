@@ -1,5 +1,5 @@
 import {z} from 'zod'
-import {cmd} from '../shell/index.js'
+import {script} from '../shell/index.js'
 import {installStep} from './install.js'
 import {fileDiff, parseFileProbe, sha256} from './template.js'
 import {PROBE_FILES} from './scripts.js'
@@ -18,7 +18,7 @@ type Args = z.infer<typeof args>
 export const file: Module<Args> = {
   name: 'file',
   args,
-  probe: (a, ctx) => cmd`sh -c ${PROBE_FILES.text} lbctl ${ctx.diff ? '1' : '0'} ${a.path}`,
+  probe: (a, ctx) => script(PROBE_FILES, ctx.diff ? '1' : '0', a.path),
   plan(a, probe, ctx) {
     if (!probe || probe.code !== 0) return failed(`cannot read ${a.path}: ${probe?.stderr.trim() || 'no answer'}`)
     const [state] = parseFileProbe(probe.stdout, [a.path])

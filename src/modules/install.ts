@@ -1,5 +1,5 @@
 import type {RenderedFile} from '../render/index.js'
-import {cmd, raw} from '../shell/index.js'
+import {raw, script} from '../shell/index.js'
 import {tarball} from './tar.js'
 import type {ModuleContext, Step} from './types.js'
 
@@ -26,7 +26,7 @@ staged=''
 i=0
 for x in "$@"; do
   if [ $((i % 2)) = 0 ]; then
-    p=$x; mkdir -p "$(dirname "$p")"; staged="$staged $p"
+    p=$x; d=\${p%/*}; [ -d "\${d:-/}" ] || mkdir -p "$d"; staged="$staged $p"
     case "$source" in
       tar) ;;
       *) cp -p "$source$p" "$p.lbctl-new" 2>/dev/null || fail "cannot stage $p from $source (disk full?); nothing was changed on this host" "$@" ;;
@@ -72,11 +72,15 @@ umask 077
 for p in $staged; do
   o="$state/originals$p"
   [ -e "$o" ] || [ -e "$o.lbctl-absent" ] || {
-    mkdir -p "$(dirname "$o")" || fail "cannot write $state (disk full?); nothing was changed on this host" "$@"
+    d=\${o%/*}; [ -d "$d" ] || mkdir -p "$d" || fail "cannot write $state (disk full?); nothing was changed on this host" "$@"
     if [ -f "$p" ] && ! head -n 3 "$p" | grep -q 'Managed by lbctl'; then cp -p "$p" "$o"; else : > "$o.lbctl-absent"; fi || fail "cannot save the original $p in $state (disk full?); nothing was changed on this host" "$@"
   }
 done
-{ cat "$state/journal" 2>/dev/null || true; printf 'release %s\n' "$release"; for s in $services; do printf 'service %s\n' "$s"; done; } | sort -u 2>/dev/null > "$state/journal.new" \
+# The journal so far plus this activation, each line once; a write that fails (disk full) stops before the rename.
+once() { case $seen in *"|$1|"*) return ;; esac; seen="$seen|$1|"; printf '%s\n' "$1" 2>/dev/null || exit 1; }
+( seen=
+  [ ! -f "$state/journal" ] || while IFS= read -r l || [ -n "$l" ]; do [ -z "$l" ] || once "$l"; done < "$state/journal"
+  once "release $release"; for s in $services; do once "service $s"; done ) > "$state/journal.new" \
   && mv -f "$state/journal.new" "$state/journal" || fail "cannot write the journal $state/journal (disk full?); nothing was changed on this host" "$@"
 trap '' HUP INT TERM PIPE
 bad=''
@@ -104,7 +108,7 @@ export function installStep(ctx: ModuleContext, files: InstallFile[], services: 
   const label = files.length === 1 ? `install ${files[0].path}` : `install ${files.length} files`
   return {
     label,
-    command: cmd`sh -c ${INSTALL.text} lbctl ${ctx.cluster.deploy.stateDir} ${ctx.releaseId || '-'} ${source} ${services} -- ${pairs}`,
+    command: script(INSTALL, ctx.cluster.deploy.stateDir, ctx.releaseId || '-', source, services, '--', pairs),
     stdin: from ? undefined : tarball(files.map((f) => ({name: `${f.path.slice(1)}.lbctl-new`, content: f.content ?? '', mode: f.mode}))),
   }
 }

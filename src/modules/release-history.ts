@@ -9,19 +9,21 @@ import {raw} from '../shell/index.js'
  * be a day off, and a rollback makes an old ID current again.
  */
 export const RELEASE_STATE = raw`state=$1; dir="$state/releases"
-c=$(readlink "$dir/current" 2>/dev/null) || c=-
-printf 'current %s\n' "$c"
 [ ! -f "$state/history" ] || while IFS= read -r l || [ -n "$l" ]; do printf 'history %s\n' "$l"; done < "$state/history"
 # One awk for every release's bundle digest and paths (a process per release adds up over 50 hosts and 5 kept
-# releases); the shell only lists them, in the order ls would.
-cd "$dir" 2>/dev/null || exit 0
-ids=''; set --
+# releases); the shell only lists them, in the order ls would, and finds the current one with test -ef (a builtin;
+# readlink only for a link to a release that is gone).
+cd "$dir" 2>/dev/null || { echo 'current -'; exit 0; }
+c=-; ids=''; set --
 for d in *; do
   [ -e "$d" ] && [ "$d" != current ] || continue
+  [ ! "$d" -ef current ] || c=$d
   ids="$ids $d"
   [ ! -f "$d/manifest.json" ] || set -- "$@" "$d/manifest.json"
   case "$d" in *.tmp) ;; *) [ ! -f "$d/files.list" ] || set -- "$@" "$d/files.list" ;; esac
 done
+[ "$c" != - ] || [ ! -L current ] || c=$(readlink current) || c=-
+printf 'current %s\n' "$c"
 [ -n "$ids" ] || exit 0
 awk -v ids="$ids" '
   { split(FILENAME, w, "/"); id = w[1] }

@@ -1,5 +1,5 @@
 import {z} from 'zod'
-import {cmd, raw} from '../shell/index.js'
+import {raw, script} from '../shell/index.js'
 import {RELEASE_STATE, parseReleaseState, prunable, type Action} from './release-history.js'
 import {tarball} from './tar.js'
 import {sha256} from './template.js'
@@ -52,22 +52,23 @@ export function releasesDir(ctx: ModuleContext): string {
 // half-staged releases (a run that was killed) go first: only the run holding the lock gets here.
 const STAGE = raw`set -eu
 dir=$1; id=$2
-mkdir -p "$dir"; chmod 700 "$dir"
+[ -d "$dir" ] || { mkdir -p "$dir"; chmod 700 "$dir"; }
 for t in "$dir"/*.tmp; do [ ! -e "$t" ] || rm -rf "$t"; done
 mkdir -m 700 "$dir/$id.tmp"
 out=$(tar -x -m -p --no-same-owner -C "$dir/$id.tmp" -f - 2>&1) || { rm -rf "$dir/$id.tmp"; printf 'cannot stage release %s in %s (disk full?); nothing was changed on this host:\n%s\n' "$id" "$dir" "$out" >&2; exit 65; }`
 
 // Only renames and small writes once the files are active. Files the new release lacks go back to what was there
 // before lbctl managed them (or away), after the reloads, so no running daemon ever misses a script it still names.
+// TIME is the controller's (UTC): one clock for every host of a run, and no date(1) on each.
 const RECORD = raw`set -eu
-state=$1; id=$2; action=$3; shift 3
+time=$1; state=$2; id=$3; action=$4; shift 4
 dir="$state/releases"
 [ -d "$dir/$id" ] || [ -d "$dir/$id.tmp" ] || { printf 'release %s is not on this host (it was not staged)\n' "$id" >&2; exit 65; }
 [ -d "$dir/$id" ] || mv "$dir/$id.tmp" "$dir/$id"
 # A host deployed before there was a history starts one with the release it runs.
 [ -f "$state/history" ] || { c=$(readlink "$dir/current" 2>/dev/null) && printf -- '- deploy %s\n' "$c" > "$state/history" || true; }
 ln -sfn "$id" "$dir/.current.new"; mv -T "$dir/.current.new" "$dir/current"
-printf '%s %s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$action" "$id" >> "$state/history"
+printf '%s %s %s\n' "$time" "$action" "$id" >> "$state/history"
 while [ "$1" != -- ]; do rm -rf "$dir/$1"; shift; done; shift
 for p in "$@"; do
   o="$state/originals$p"
@@ -90,7 +91,7 @@ function stagePlan(ctx: ModuleContext, stdout: string) {
     {name: 'files.list', content: list, mode: 0o600},
     {name: 'sysctls', content: sysctls, mode: 0o600},
   ])
-  return {status: 'changed' as const, message: `stage release ${id}`, steps: [{label: `stage release ${id}`, command: cmd`sh -c ${STAGE.text} lbctl ${releasesDir(ctx)} ${id}`, stdin: archive}]}
+  return {status: 'changed' as const, message: `stage release ${id}`, steps: [{label: `stage release ${id}`, command: script(STAGE, releasesDir(ctx), id), stdin: archive}]}
 }
 
 function recordPlan(ctx: ModuleContext, stdout: string) {
@@ -112,7 +113,7 @@ function recordPlan(ctx: ModuleContext, stdout: string) {
     status: 'changed' as const,
     current: id,
     message: `release ${id}${removed.length ? `; removed ${removed.join(', ')}` : ''}`,
-    steps: [{label: `record release ${id}`, command: cmd`sh -c ${RECORD.text} lbctl ${ctx.cluster.deploy.stateDir} ${id} ${action} ${prune} -- ${removed}`}],
+    steps: [{label: `record release ${id}`, command: script(RECORD, new Date().toISOString().replace(/\.\d+Z$/, 'Z'), ctx.cluster.deploy.stateDir, id, action, prune, '--', removed)}],
   }
 }
 
@@ -123,7 +124,7 @@ export const release: Module<z.infer<typeof args>> = {
   // a release no longer has.
   effects: (a) => (a.stage ? {reads: ['releases'], writes: ['releases:staged']} : {reads: ['releases:active'], writes: ['releases:active', 'file']}),
   args,
-  probe: (_a, ctx) => cmd`sh -c ${RELEASE_STATE.text} lbctl ${ctx.cluster.deploy.stateDir}`,
+  probe: (_a, ctx) => script(RELEASE_STATE, ctx.cluster.deploy.stateDir),
   plan(a, probe, ctx) {
     if (!probe || probe.code !== 0) return failed(`cannot read the releases: ${probe?.stderr.trim() || 'no answer'}`)
     return a.stage ? stagePlan(ctx, probe.stdout) : recordPlan(ctx, probe.stdout)

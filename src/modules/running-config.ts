@@ -1,6 +1,6 @@
 import {z} from 'zod'
 import {DIRECT, PATHS} from '../render/paths.js'
-import {cmd, raw} from '../shell/index.js'
+import {raw, script} from '../shell/index.js'
 import {ok, type Module, type ModuleContext, type Plan} from './types.js'
 
 const args = z.strictObject({})
@@ -94,7 +94,7 @@ export const runningConfig: Module<z.infer<typeof args>> = {
   // It changes nothing itself: it notifies the reload the daemons need.
   effects: () => ({reads: ['file', 'service:haproxy', 'service:keepalived'], writes: []}),
   args,
-  probe: () => cmd`sh -c ${PROBE.text} lbctl ${PATHS.haproxyCfg} ${DIRECT.haproxyMasterSock} ${DIRECT.keepalivedPid}`,
+  probe: () => script(PROBE, PATHS.haproxyCfg, DIRECT.haproxyMasterSock, DIRECT.keepalivedPid),
   plan(_a, probe, ctx) {
     if (ctx.host.kind !== 'director') return ok('no daemon on this host')
     if (!probe || probe.code !== 0) return ok(`cannot ask the daemons what they run: ${probe?.stderr.trim() || 'no answer'}`)

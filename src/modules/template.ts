@@ -4,7 +4,7 @@ import {describePem} from '../inventory/certs.js'
 import {z} from 'zod'
 import type {RenderedFile} from '../render/index.js'
 import {redact} from '../render/secret-lines.js'
-import {cmd} from '../shell/index.js'
+import {script} from '../shell/index.js'
 import type {ExecResult} from '../transport/types.js'
 import {INSTALL_ORDER, installStep, type InstallFile} from './install.js'
 import {PROBE_FILES} from './scripts.js'
@@ -69,7 +69,7 @@ export const template: Module<Args> = {
   args,
   effects: () => ({reads: ['file'], writes: ['file', 'journal']}),
   probe(a, ctx) {
-    return cmd`sh -c ${PROBE_FILES.text} lbctl ${ctx.diff ? '1' : '0'} ${selected(a, ctx).map((f) => f.path)}`
+    return script(PROBE_FILES, ctx.diff ? '1' : '0', selected(a, ctx).map((f) => f.path))
   },
   plan(a, probe: ExecResult | undefined, ctx): Plan {
     const files = selected(a, ctx)

@@ -2,6 +2,7 @@ import type {Cluster} from '../inventory/model.js'
 import type {ReleaseState} from '../modules/release-history.js'
 import {loadPlaybook} from './load.js'
 import {deployDecision, managedHosts, readReleaseStates, rollbackDecision} from './releases.js'
+import type {RunListener} from './events.js'
 import type {Interrupt} from './interrupt.js'
 import {runPlaybook, type Connect, type Renderer, type RunResult} from './runner.js'
 
@@ -14,6 +15,8 @@ export interface RunRequest {
   renderer?: Renderer
   connect: Connect
   interrupt?: Interrupt
+  /** Every event of the run (a CI log, a benchmark's timeline). */
+  listen?: RunListener
 }
 
 /** lbctl deploy / lbctl run: a playbook against the cluster; a release task records the cluster's desired state. */

@@ -1,4 +1,4 @@
-import {cmd, raw} from '../shell/index.js'
+import {raw, script} from '../shell/index.js'
 
 /*
  * STATE/journal, written on the host by every activation before its first rename (modules/install.ts):
@@ -7,10 +7,16 @@ import {cmd, raw} from '../shell/index.js'
  * A run reads it with the facts and the lock (lock.ts) and finishes what it lists; lines go only once the service reloaded and the host's
  * checks passed, so a run killed, cut off or stopped anywhere in between leaves the work for the next one.
  */
+// Builtins but for the one rename or removal: every host runs this at the end of every run that changed it.
 const SETTLE = raw`state=$1; shift; j="$state/journal"
 [ -f "$j" ] || exit 0
-awk -v done=" $* " '$1 == "service" && index(done, " " $2 " ") {next} {print}' "$j" > "$j.new" && mv -f "$j.new" "$j"
-grep -q '^service ' "$j" || rm -f "$j"`
+done=" $* "; keep=; left=0
+while IFS= read -r l || [ -n "$l" ]; do
+  case $l in "service "*) case $done in *" \${l#service } "*) continue ;; esac; left=1 ;; esac
+  keep="$keep$l
+"
+done < "$j"
+if [ "$left" = 0 ]; then rm -f "$j"; else printf '%s' "$keep" 2>/dev/null > "$j.new" && mv -f "$j.new" "$j"; fi`
 
 export interface Journal {
   releases: string[]
@@ -30,5 +36,5 @@ export function parseJournal(stdout: string): Journal {
 
 /** Drops the services this run reloaded (or started) from the journal; removes it when none is left. */
 export function settleJournalCommand(stateDir: string, handled: string[]) {
-  return cmd`sh -c ${SETTLE.text} lbctl ${stateDir} ${handled}`
+  return script(SETTLE, stateDir, handled)
 }

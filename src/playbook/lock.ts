@@ -1,5 +1,5 @@
 import {hostname, userInfo} from 'node:os'
-import {cmd, raw, seq} from '../shell/index.js'
+import {raw, seq, script} from '../shell/index.js'
 import type {HostFacts} from '../modules/types.js'
 import type {Transport} from '../transport/types.js'
 
@@ -57,16 +57,16 @@ export function newHolder(runId: string, command: string): LockHolder {
 }
 
 export function factsAndLockCommand(stateDir: string, mode: 'lock' | 'nolock' | 'break') {
-  return cmd`sh -c ${FACTS_AND_LOCK.text} lbctl ${stateDir} ${mode}`
+  return script(FACTS_AND_LOCK, stateDir, mode)
 }
 
 /** The first round trip's head: facts, the lock (`lockrc=N`), then the journal's lines (`journal ...`). */
 export function factsLockAndJournalCommand(stateDir: string, mode: 'lock' | 'nolock' | 'break') {
-  return cmd`sh -c ${FACTS_LOCK_AND_JOURNAL.text} lbctl ${stateDir} ${mode}`
+  return script(FACTS_LOCK_AND_JOURNAL, stateDir, mode)
 }
 
 export function unlockCommand(stateDir: string, runId: string) {
-  return cmd`sh -c ${UNLOCK.text} lbctl ${stateDir} ${runId}`
+  return script(UNLOCK, stateDir, runId)
 }
 
 export interface FactsAndLock {

@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {cmd, raw, type ShellCommand} from '../shell/index.js'
+import {cmd, raw, sh, subshell, type ShellCommand} from '../shell/index.js'
 import type {ExecResult} from '../transport/types.js'
 
 /*
@@ -27,11 +27,11 @@ export interface Framed {
  * The batch's commands in order, framed. A command with stdin gets exactly its bytes of the batch's stdin, copied
  * to a file first (`head -c` reads no further), so a command that stops reading early cannot shift the next one's.
  */
-export function framedBatch(items: Framed[], token = randomBytes(12).toString('hex'), stderr: 'file' | 'stream' = 'file'): ShellCommand {
+export function framedBatch(items: Framed[], token = randomBytes(12).toString('hex'), stderr: 'file' | 'stream' = 'file', before?: ShellCommand): ShellCommand {
   const toFile = stderr === 'file'
   const parts = items.map((it, i) => {
     const errTo = toFile ? raw` 2>"$e"` : raw``
-    const run = it.stdinBytes ? cmd`head -c ${String(it.stdinBytes)} > "$e.in"; ( ${it.command} )${errTo} <"$e.in"` : cmd`( ${it.command} )${errTo} </dev/null`
+    const run = it.stdinBytes ? cmd`head -c ${String(it.stdinBytes)} > "$e.in"; ${subshell(it.command)}${errTo} <"$e.in"` : cmd`${subshell(it.command)}${errTo} </dev/null`
     const stop = it.stop ? raw`; [ "$rc" = 0 ] || exit 0` : raw``
     if (!toFile) {
       return cmd`printf '%s begin %s\n' ${token} ${String(i)}; printf '%s begin %s\n' ${token} ${String(i)} >&2; ${run}; rc=$?; printf '\n%s rc %s\n%s end\n' ${token} "$rc" ${token}; printf '\n%s end %s\n' ${token} ${String(i)} >&2${stop}`
@@ -39,14 +39,21 @@ export function framedBatch(items: Framed[], token = randomBytes(12).toString('h
     return cmd`printf '%s begin %s\n' ${token} ${String(i)}; ${run}; rc=$?; printf '\n%s rc %s\n' ${token} "$rc"; if [ -s "$e" ]; then printf '%s err\n' ${token}; cat "$e"; printf '\n'; fi; printf '%s end\n' ${token}${stop}`
   })
   const withStdin = items.some((it) => it.stdinBytes)
-  const head = toFile || withStdin ? raw`e=$(mktemp) || exit 1
+  // The temporary files are created exclusively (noclobber: O_EXCL, so not through a link someone planted in /tmp)
+  // by the shell itself; mktemp(1) only when those names are taken.
+  const temp = toFile || withStdin ? raw`e=\${TMPDIR:-/tmp}/lbctl.$$
+set -C; { : > "$e" && : > "$e.in"; } 2>/dev/null || { e=$(mktemp) && : > "$e.in"; } || exit 1; set +C
 trap 'rm -f "$e" "$e.in"' EXIT` : raw`:`
-  return parts.reduce((acc, p) => cmd`${acc}
-${p}`, head)
+  // Under sh, whatever the login shell: a script()'s body runs in the step's subshell with no sh of its own, and
+  // sh's (dash's) forks cost half of bash's. `before` (the first round trip's facts and lock) prints unframed.
+  const start = before ? cmd`${subshell(before)}
+${temp}` : temp
+  return sh(parts.reduce((acc, p) => cmd`${acc}
+${p}`, start))
 }
 
-export function batchProbe(probes: ShellCommand[], token = randomBytes(12).toString('hex')): ShellCommand {
-  return framedBatch(probes.map((command) => ({command})), token, 'stream')
+export function batchProbe(probes: ShellCommand[], token = randomBytes(12).toString('hex'), before?: ShellCommand): ShellCommand {
+  return framedBatch(probes.map((command) => ({command})), token, 'stream', before)
 }
 
 /**
@@ -79,7 +86,7 @@ export const beforeBatch = (text: string): string => text.split(/^[0-9a-f]{24} b
 /** A prefetched answer, with the probe it answers (a task uses it only if it would send the same probe). */
 export type ProbeAnswer = ExecResult & {probe: string}
 
-export function probeBatch(probes: (ShellCommand | undefined)[]): {count: number; command: ShellCommand; answers: (r: {stdout: string; stderr: string}) => (ProbeAnswer | undefined)[]} {
+export function probeBatch(probes: (ShellCommand | undefined)[], before?: ShellCommand): {count: number; command: ShellCommand; answers: (r: {stdout: string; stderr: string}) => (ProbeAnswer | undefined)[]} {
   // A probe two steps send (the release state, read by "stage release" and "record release") runs once: probes
   // only read, so one answer serves both, and each costs every host its processes.
   const distinct = [...new Map(probes.flatMap((p) => (p ? [[p.text, p] as const] : []))).values()]
@@ -87,7 +94,7 @@ export function probeBatch(probes: (ShellCommand | undefined)[]): {count: number
   const token = randomBytes(12).toString('hex')
   return {
     count: distinct.length,
-    command: batchProbe(distinct, token),
+    command: batchProbe(distinct, token, before),
     answers: (r) => {
       const got = parseBatch(r.stdout, distinct.length, token, false, r.stderr)
       return probes.map((p) => (p ? {...got[slot.get(p.text)!], probe: p.text} : undefined))

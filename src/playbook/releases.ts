@@ -3,7 +3,7 @@ import type {Cluster, Host} from '../inventory/model.js'
 import {RELEASE_STATE, lineage, nextReleaseId, parseReleaseState, type ReleaseState} from '../modules/release-history.js'
 import {renderHost} from '../render/index.js'
 import {redact} from '../render/secret-lines.js'
-import {cmd} from '../shell/index.js'
+import {script} from '../shell/index.js'
 import type {Transport} from '../transport/types.js'
 
 /**
@@ -106,7 +106,7 @@ export async function readReleaseStates(cluster: Cluster, hosts: Host[], transpo
     hosts.map(async (h): Promise<ReleaseState | Error> => {
       const t = transports.get(h.name)
       if (!t || t instanceof Error) return t ?? new Error(`${h.name}: not connected`)
-      const r = await t.exec(cmd`sh -c ${RELEASE_STATE.text} lbctl ${cluster.deploy.stateDir}`)
+      const r = await t.exec(script(RELEASE_STATE, cluster.deploy.stateDir))
       return r.code === 0 ? parseReleaseState(r.stdout) : new Error(`${h.name}: ${r.stderr.trim()}`)
     }),
   )

@@ -2,7 +2,7 @@ import {Listr, type ListrTask} from 'listr2'
 import type {Cluster, Host} from '../inventory/model.js'
 import {RELEASE_STATE, parseReleaseState} from '../modules/release-history.js'
 import {ADDR_PROBE, addressesOf} from '../modules/wait-for.js'
-import {cmd} from '../shell/index.js'
+import {oneShell, script, seq} from '../shell/index.js'
 import type {Transport} from '../transport/types.js'
 import {refusedByHost} from './connect.js'
 import {probeFor, type TaskResult} from './execute.js'
@@ -108,10 +108,9 @@ function connectAndLock(run: RunState, opts: RunOptions, peers: Host[], runId: s
       // run's decision and for "stage release" and "record release".
       const firstRoundTrip = async (h: Host) => {
         const index = run.firstPlay(h)
-        const releaseProbe = cmd`sh -c ${RELEASE_STATE.text} lbctl ${state}`
-        const batch = probeBatch([releaseProbe, ...prefetchSteps(run.plays[index].play).map((step) => probeFor(step, run.context(h)))])
-        const command = cmd`${factsLockAndJournalCommand(state, mode)}; ${batch.command}`
-        const all = await run.io(h.name).exec(command, JSON.stringify(holder))
+        const releaseProbe = script(RELEASE_STATE, state)
+        const batch = probeBatch([releaseProbe, ...prefetchSteps(run.plays[index].play).map((step) => probeFor(step, run.context(h)))], factsLockAndJournalCommand(state, mode))
+        const all = await run.io(h.name).exec(batch.command, JSON.stringify(holder))
         // Only what comes before the probes' framed answers is the host's own state.
         const head = beforeBatch(all.stdout)
         const r = {...all, stdout: head, stderr: beforeBatch(all.stderr)}
@@ -282,7 +281,7 @@ function playTask(run: RunState, index: number, forks: number, firstProbes: Firs
         ok = await runHostPlay(run, play, index, host, probes, run.lastPlay(host) === index ? closing(host) : undefined)
       } finally {
         tree.rows.delete(host.name)
-        if (run.lastPlay(host) === index) await finish(host)
+        if (run.lastPlay(host) === index) void finish(host)
       }
       // A host whose step failed is a failed row, so neither it nor its play gets a tick.
       // Named by its own failed step: hosts of one batch can fail at once, and run.failure holds only the first.
@@ -352,7 +351,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
 
   // Phase 4, unlock: a host is given back as soon as it is done, rather than after the last director (a second run
   // takes every lock it needs before it changes anything); the journal loses only what this run finished.
-  const settleAndUnlock = (handled: string[]) => cmd`${settleJournalCommand(cluster.deploy.stateDir, handled)}; ${unlockCommand(cluster.deploy.stateDir, runId)}`
+  const settleAndUnlock = (handled: string[]) => seq(settleJournalCommand(cluster.deploy.stateDir, handled), unlockCommand(cluster.deploy.stateDir, runId))
   // A host whose last play ends with a batch of changes is settled and unlocked by that batch, when every step passed.
   const closing = (host: Host): Closing | undefined =>
     check || !run.locked.includes(host.name)
@@ -364,14 +363,20 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
             if (i >= 0) run.locked.splice(i, 1)
           },
         }
-  const finish = async (host: Host) => {
+  // Once per host, and not awaited by its play: a host done with its last play is given back while the next play
+  // (the directors, after the real servers) already runs; the run awaits every one before it ends.
+  const finishing = new Map<string, Promise<void>>()
+  const finish = (host: Host) => {
+    if (!finishing.has(host.name)) finishing.set(host.name, giveBack(host))
+    return finishing.get(host.name)!
+  }
+  const giveBack = async (host: Host) => {
     const i = run.locked.indexOf(host.name)
     if (i < 0) return
     const complete = !run.hosts[host.name]?.failed && !run.interrupted
-    const settle = complete && !check ? cmd`${settleJournalCommand(cluster.deploy.stateDir, [...run.handledOn(host.name)])}; ` : cmd``
     const unlock = unlockCommand(cluster.deploy.stateDir, runId)
     try {
-      await run.io(host.name).exec(cmd`${settle}${unlock}`)
+      await run.io(host.name).exec(complete && !check ? oneShell(settleAndUnlock([...run.handledOn(host.name)])) : unlock)
     } catch {
       await unlockOverNewConnection(opts.connect, host, unlock)
     }

@@ -37,12 +37,15 @@ export class ShellCommand {
   readonly text: string
   /** The list operator at the top level, if this command is a list/pipeline. */
   readonly op: Op | undefined
+  /** For a script(): the same program as lines to run inside a shell that is already sh (its argv set first). */
+  readonly inline: string | undefined
 
   /** @internal use cmd`...`, raw`...` or the combinators. */
-  constructor(token: typeof TOKEN, text: string, op?: Op) {
+  constructor(token: typeof TOKEN, text: string, op?: Op, inline?: string) {
     if (token !== TOKEN) throw new Error('ShellCommand is built with cmd`...` or raw`...`, not new')
     this.text = text
     this.op = op
+    this.inline = inline
   }
 
   toString(): string {
@@ -82,10 +85,14 @@ function interpolate(v: unknown, index: number): string {
  *   cmd`rm -f -- ${files}`          // array → one quoted word each
  */
 export function cmd(strings: TemplateStringsArray, ...values: Interpolable[]): ShellCommand {
-  let text = strings.raw[0]!
-  for (let i = 0; i < values.length; i++) text += interpolate(values[i], i) + strings.raw[i + 1]!
+  let text = literal(strings.raw[0]!)
+  for (let i = 0; i < values.length; i++) text += interpolate(values[i], i) + literal(strings.raw[i + 1]!)
   return new ShellCommand(TOKEN, text)
 }
+
+// `\${` in a template is the shell's own `${` (a parameter expansion such as `\${p%/*}` costs no process, where
+// `$(dirname "$p")` costs two). A literal backslash-dollar-brace is never wanted in our scripts.
+const literal = (s: string) => s.replaceAll('\\${', '${')
 
 /**
  * A constant shell fragment written as a literal in the code, e.g.
@@ -93,17 +100,40 @@ export function cmd(strings: TemplateStringsArray, ...values: Interpolable[]): S
  * runtime check refuses a call that is not a tagged template, so a variable can
  * never get in through here.
  */
-export function raw(literal: TemplateStringsArray, ...none: never[]): ShellCommand {
-  if (!Array.isArray(literal) || !Array.isArray((literal as TemplateStringsArray).raw) || !Object.isFrozen(literal)) {
+export function raw(text: TemplateStringsArray, ...none: never[]): ShellCommand {
+  if (!Array.isArray(text) || !Array.isArray((text as TemplateStringsArray).raw) || !Object.isFrozen(text)) {
     throw new TypeError('raw must be used as a tagged template: raw`...`')
   }
-  if (none.length > 0 || literal.length !== 1) throw new TypeError('raw`...` takes no ${} interpolations; use cmd`...`')
-  return new ShellCommand(TOKEN, literal.raw[0]!)
+  if (none.length > 0 || text.length !== 1) throw new TypeError('raw`...` takes no ${} interpolations; use cmd`...`')
+  return new ShellCommand(TOKEN, literal(text.raw[0]!))
+}
+
+/**
+ * `sh -c '<body>' lbctl ARGS…`: a script of ours with its own argv. Sent alone, that is its text. Inside a batch that
+ * already runs under sh (prefetch.ts framedBatch) it runs as `set -- ARGS…` and the body in the step's subshell
+ * instead: no sh to start for each step, which every host pays at once on a busy controller's lab or fleet.
+ * The body must be a whole program for sh: it may `exit`, set options and traps, and end with a comment.
+ */
+export function script(body: ShellCommand, ...args: Interpolable[]): ShellCommand {
+  if (!(body instanceof ShellCommand)) throw new TypeError('script() takes a ShellCommand body')
+  const argv = args.map((a, i) => interpolate(a, i)).filter((w) => w !== '').join(' ')
+  const text = `sh -c ${quote(body.text)} lbctl${argv ? ` ${argv}` : ''}`
+  return new ShellCommand(TOKEN, text, undefined, `set --${argv ? ` ${argv}` : ''}\n${body.text}\n`)
+}
+
+/** c as lines for a subshell of a shell that is already sh: a script()'s body inlined, anything else as written. */
+export function subshell(c: ShellCommand): ShellCommand {
+  return new ShellCommand(TOKEN, c.inline !== undefined ? `(\n${c.inline})` : `( ${c.text} )`)
 }
 
 /** `sh -c '<text>'`: run c in a fresh shell, e.g. under sudo or a different user. */
 export function sh(c: ShellCommand): ShellCommand {
   return cmd`sh -c ${c.text}`
+}
+
+/** c under a single sh: a list of script()s costs one sh, not one per script (as a list's text would). */
+export function oneShell(c: ShellCommand): ShellCommand {
+  return c.inline === undefined ? c : cmd`sh -c ${c.inline}`
 }
 
 // sh precedence: `|` binds tighter than `&&`/`||`, which bind tighter than `;`.
@@ -114,8 +144,10 @@ function join(op: Op, cs: ShellCommand[]): ShellCommand {
   for (const c of cs) if (!(c instanceof ShellCommand)) throw new TypeError('combinators take ShellCommand values only')
   if (cs.length === 1) return cs[0]!
   const sep = op === ';' ? '; ' : ` ${op} `
-  const parts = cs.map((c) => (c.op === undefined || c.op === op ? c.text : `{ ${c.text}; }`))
-  return new ShellCommand(TOKEN, parts.join(sep), op)
+  const group = (c: ShellCommand) => (c.op === undefined || c.op === op ? c.text : `{ ${c.text}; }`)
+  // A list holding a script() can run under one sh: each script's body in its own subshell (see script()).
+  const inline = cs.some((c) => c.inline !== undefined) ? `${cs.map((c) => (c.inline !== undefined ? subshell(c).text : group(c))).join(op === ';' ? '\n' : ` ${op}\n`)}\n` : undefined
+  return new ShellCommand(TOKEN, cs.map(group).join(sep), op, inline)
 }
 
 /** c1 && c2 && ... */

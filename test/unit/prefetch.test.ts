@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict'
 import {execFileSync, spawnSync} from 'node:child_process'
+import {mkdtempSync, symlinkSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {test} from 'node:test'
 import {batchProbe, parseBatch} from '../../src/playbook/prefetch.js'
 import {runStepBatch} from '../../src/playbook/step-batch.js'
-import {cmd, raw} from '../../src/shell/index.js'
+import {cmd, raw, script} from '../../src/shell/index.js'
 
 // A batch of probes as the host runs it: stdout and stderr are the channel's two streams.
 const sh = (text: string, env?: NodeJS.ProcessEnv) => {
@@ -39,14 +42,20 @@ test('records stay apart whether or not a probe wrote to stderr, and output cann
   ])
 })
 
-// Every process of a probe batch is paid by every host at once (200 hosts on 2 cores): the framing is builtins only.
-test('a batch of probes starts no program of its own: it runs with an empty PATH', () => {
-  const probes = [raw`echo one`, raw`echo two >&2; exit 4`]
-  const out = sh(batchProbe(probes).text, {PATH: '/nonexistent'})
-  assert.deepEqual(parseBatch(out.stdout, 2, undefined, false, out.stderr), [
+// Every process of a probe batch is paid by every host at once (200 hosts on 2 cores): the framing is builtins only,
+// under the one sh the batch starts (whatever the login shell); a script()'s body runs inside it, with no sh of its own.
+test('a batch of probes starts no program but its sh, and scripts run inside it: a PATH with nothing but sh', () => {
+  const bin = mkdtempSync(join(tmpdir(), 'lbctl-path-'))
+  symlinkSync('/bin/sh', join(bin, 'sh'))
+  const probes = [raw`echo one`, raw`echo two >&2; exit 4`, script(raw`echo "$# $2"; exit 5 # ends in a comment`, 'a', "b'c")]
+  const out = sh(batchProbe(probes).text, {PATH: bin})
+  assert.deepEqual(parseBatch(out.stdout, 3, undefined, false, out.stderr), [
     {code: 0, stdout: 'one\n', stderr: ''},
     {code: 4, stdout: '', stderr: 'two\n'},
+    {code: 5, stdout: "2 b'c\n", stderr: ''},
   ])
+  // Sent alone, a script is the same program under its own sh.
+  assert.deepEqual(sh(probes[2].text, {PATH: bin}), {code: 5, stdout: "2 b'c\n", stderr: ''})
 })
 
 // The steps of a host's queued changes, sent in one round trip (playbook/step-batch.ts), run by a real sh.

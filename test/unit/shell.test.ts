@@ -1,8 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { quote, cmd, raw, sh, and, seq, pipe, ShellCommand, isShellCommand } from '../../src/shell/index.js'
+import { quote, cmd, raw, sh, and, seq, pipe, script, subshell, oneShell, ShellCommand, isShellCommand } from '../../src/shell/index.js'
 
 /** Run a ShellCommand through the real /bin/sh and return its stdout. */
 function run(c: ShellCommand): string {
@@ -128,4 +128,36 @@ test('combinators keep sh precedence by grouping mixed lists', () => {
   // A list interpolated into cmd is grouped, so a suffix covers all of it.
   assert.equal(cmd`${and(cmd`false`, cmd`echo A`)} || echo fallback`.text, '{ false && echo A; } || echo fallback')
   assert.equal(run(cmd`${and(cmd`false`, cmd`echo A`)} || echo fallback`), 'fallback\n')
+})
+
+test('cmd and raw: \\${ is the shell\'s own parameter expansion', () => {
+  assert.equal(raw`p=/etc/x/y.conf; echo \${p%/*} \${q:-none}`.text, 'p=/etc/x/y.conf; echo ${p%/*} ${q:-none}')
+  assert.equal(run(cmd`p=${'/etc/x/y.conf'}; echo "\${p%/*}"`), '/etc/x\n')
+})
+
+test('script: its own sh and argv alone; inside a shell that is sh, the same program in a subshell', () => {
+  const body = raw`echo "$#:$1:$2"; exit 3 # a body may end in a comment`
+  const s = script(body, "it's", ['a', 'b'])
+  assert.equal(s.text, `sh -c '${body.text.replaceAll("'", "'\\''")}' lbctl 'it'\\''s' a b`)
+  const sub = subshell(s)
+  assert.equal(sub.text, `(\nset -- 'it'\\''s' a b\n${body.text}\n)`)
+  for (const c of [s, cmd`${sub}; echo "rc=$?"`]) {
+    const r = spawnSync('/bin/sh', ['-c', c.text], {encoding: 'utf8'})
+    assert.equal(r.stdout.split('\n')[0], "3:it's:a")
+  }
+  assert.equal(run(cmd`${sub}; echo "rc=$?"`), "3:it's:a\nrc=3\n")
+  assert.equal(subshell(cmd`echo x`).text, '( echo x )')
+})
+
+test('oneShell: a list of scripts runs under one sh, each in its own subshell, with the list\'s exit status', () => {
+  const a = script(raw`echo "A $1"; exit 4`, 'x')
+  const b = script(raw`echo "B $#"`)
+  const list = seq(a, b, cmd`echo C`)
+  assert.equal(list.text, `${a.text}; ${b.text}; echo C`)
+  assert.equal(run(list), 'A x\nB 0\nC\n')
+  assert.equal(run(oneShell(list)), 'A x\nB 0\nC\n')
+  assert.match(oneShell(list).text, /^sh -c '\(\nset -- x\n/)
+  const r = spawnSync('/bin/sh', ['-c', oneShell(and(cmd`true`, a)).text], {encoding: 'utf8'})
+  assert.deepEqual([r.status, r.stdout], [4, 'A x\n'])
+  assert.equal(oneShell(cmd`echo plain`).text, 'echo plain')
 })
