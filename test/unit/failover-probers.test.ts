@@ -8,7 +8,7 @@ import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {after, before, describe, test} from 'node:test'
 import {runClock} from '../../src/failover/clock.js'
-import {controllerProber} from '../../src/failover/probe.js'
+import {controllerProber, probeOnce, stallMeter} from '../../src/failover/probe.js'
 import {remoteProber} from '../../src/failover/remote-probe.js'
 import type {ProbeTarget} from '../../src/failover/types.js'
 import {LocalTransport} from '../helpers/local-transport.js'
@@ -79,4 +79,30 @@ test('perl prober: a 5xx from the service fails the probe, as HAProxy\'s 503 wou
   await new Promise((r) => setTimeout(r, 200))
   const results = await p.stop()
   assert.ok(results.length > 0 && results.every((r) => !r.ok && r.detail === '503'))
+})
+
+test('a stall of the controller itself fails no probe whose answer came; a server that never answers still times out', async () => {
+  const clock = runClock()
+  const meter = stallMeter()
+  const web: ProbeTarget = {name: 'web', kind: 'http', address: '127.0.0.1', port}
+  // The whole process cannot run for 600 ms (a busy two-core machine): the answer is there when it resumes.
+  const stall = (ms: number) => {
+    const end = performance.now() + ms
+    while (performance.now() < end);
+  }
+  const plain = probeOnce(web, 300, clock.now)
+  const metered = probeOnce(web, 300, clock.now, '/', meter.now)
+  stall(600)
+  const [a, b] = await Promise.all([plain, metered])
+  assert.equal(a.detail, 'timeout') // what a plain timer said: the instrument's stall, called an outage
+  assert.deepEqual([b.ok, b.detail], [true, '200'])
+  // A server that accepts and never answers: the limit still holds, with no stall to credit.
+  const silent = createServer(() => {})
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r))
+  const c = await probeOnce({...web, port: (silent.address() as AddressInfo).port}, 300, clock.now, '/', meter.now)
+  silent.closeAllConnections()
+  silent.close()
+  meter.stop()
+  assert.deepEqual([c.ok, c.detail], [false, 'timeout'])
+  assert.ok(c.latency >= 290 && c.latency < 1000, `latency ${c.latency}`)
 })
