@@ -31,8 +31,12 @@ export interface EstablishedSet {
   locals(): string[]
   /** How many every director's IPVS table held at the fault (set by the caller; reported with the measure). */
   synced?: number
+  /** Which of them (`ADDRESS:PORT`), to tell a lost synchronised connection from one the backup never knew. */
+  syncedLocals?: Set<string>
   /** Judges every connection at `at` (run time) against the VIP's move, then closes them all. */
   finish(at: number, movedAt: number | undefined): EstablishedMeasure
+  /** After finish(): one line per connection not kept — its client end, what happened, when against the move. */
+  lost(): string[]
 }
 
 export function openEstablished(target: ProbeTarget, n: number, path: string, now: () => number): EstablishedSet {
@@ -53,17 +57,26 @@ export function openEstablished(target: ProbeTarget, n: number, path: string, no
     s.destroy = () => req.destroy()
     streams.push(s)
   }
+  const lost: string[] = []
   return {
     locals: () => streams.flatMap((s) => (s.local && !s.end ? [s.local] : [])),
+    lost: () => lost,
     finish(at, movedAt) {
       const after = (movedAt ?? at - STALL_MS) + 1000
       const m: EstablishedMeasure = {path, total: n, kept: 0, reset: 0, stalled: 0, ended: 0, notStarted: 0, ...(this.synced !== undefined ? {synced: this.synced} : {})}
+      const rel = (t: number | undefined) => (t === undefined ? 'never' : `${((t - (movedAt ?? at)) / 1000).toFixed(2)} s`)
       for (const s of streams) {
-        if (s.lastData === undefined && !s.end) m.notStarted++
-        else if (s.end?.how === 'ended') m.ended++
-        else if (s.end) m.reset++
-        else if (s.lastData !== undefined && s.lastData > after && at - s.lastData <= STALL_MS) m.kept++
-        else m.stalled++
+        let outcome: 'notStarted' | 'ended' | 'reset' | 'kept' | 'stalled'
+        if (s.lastData === undefined && !s.end) outcome = 'notStarted'
+        else if (s.end?.how === 'ended') outcome = 'ended'
+        else if (s.end) outcome = 'reset'
+        else if (s.lastData !== undefined && s.lastData > after && at - s.lastData <= STALL_MS) outcome = 'kept'
+        else outcome = 'stalled'
+        m[outcome]++
+        if (outcome !== 'kept') {
+          const synced = this.syncedLocals ? (s.local && this.syncedLocals.has(s.local) ? ', synchronised' : ', not synchronised') : ''
+          lost.push(`${s.local ?? 'unconnected'} ${outcome}${s.end ? ` (${s.end.how} at ${rel(s.end.at)})` : ''}, last data ${rel(s.lastData)} from the move, ${s.bytes} bytes${synced}`)
+        }
         s.destroy()
       }
       return m
@@ -93,8 +106,9 @@ export async function awaitSynced(directors: Transport[], set: EstablishedSet, m
   for (;;) {
     const locals = set.locals()
     const tables = await Promise.all(directors.map((d) => d.exec(cmd`cat /proc/net/ip_vs_conn`, {timeoutMs: 5000}).then((r) => ipvsClients(r.stdout), () => new Set<string>())))
-    const known = locals.filter((l) => tables.every((t) => t.has(l))).length
-    if (known === locals.length || Date.now() > deadline || signal?.aborted) return known
+    const known = locals.filter((l) => tables.every((t) => t.has(l)))
+    set.syncedLocals = new Set(known)
+    if (known.length === locals.length || Date.now() > deadline || signal?.aborted) return known.length
     await new Promise((r) => setTimeout(r, 500))
   }
 }

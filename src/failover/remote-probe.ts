@@ -19,6 +19,9 @@ import type {ProbeResult, ProbeTarget} from './types.js'
 //             H EPOCH_S ID                                 (answer to "ping ID" on stdin)
 //             E MESSAGE                                    (it cannot run)
 // Any other stdin line, or EOF: no new probes; those in flight finish; then it exits.
+// A probe's limit grows by the time this process could not run while it was in flight ($stalled: how late the loop
+// woke past its select, at most 10 s), as the controller's prober does (probe.ts stallMeter): on a busy client the
+// loop resumes with answers waiting and must not first call them timeouts.
 const PROBER = `use strict; use warnings;
 use Socket qw(PF_INET SOCK_STREAM SOL_SOCKET SO_ERROR inet_aton pack_sockaddr_in);
 use Fcntl qw(F_GETFL F_SETFL O_NONBLOCK);
@@ -30,28 +33,35 @@ my @targets = map { [split /,/] } @spec;
 sub errname { my $n = shift; local $! = $n; for (keys %!) { return $_ if $!{$_} } return "errno$n" }
 my (%p, $inbuf);
 my $open = 1; my $next = time; my $end = time + $max;
+my ($stalled, $due) = (0, undef);
+sub limit { my $c = $stalled - $_[0]{st}; $to + ($c > 10 ? 10 : $c) }
 sub done { my ($fd, $ok, $detail) = @_; my $q = delete $p{$fd};
   printf "P %d %.6f %.3f %d %s\\n", $q->{i}, $q->{start}, (time - $q->{start}) * 1000, $ok, $detail; close $q->{fh} }
 sub probe { my ($i) = @_; my ($kind, $host, $port) = @{$targets[$i]}; my $start = time;
   socket(my $fh, PF_INET, SOCK_STREAM, 0) or return printf "P %d %.6f 0 0 %s\\n", $i, $start, errname($! + 0);
   fcntl($fh, F_SETFL, fcntl($fh, F_GETFL, 0) | O_NONBLOCK);
-  my $q = {fh => $fh, i => $i, start => $start, kind => $kind, state => 'connect', buf => ''};
+  my $q = {fh => $fh, i => $i, start => $start, st => $stalled, kind => $kind, state => 'connect', buf => ''};
   $p{fileno $fh} = $q;
   if (!connect($fh, pack_sockaddr_in($port, inet_aton($host)))) { done(fileno $fh, 0, errname($! + 0)) unless $!{EINPROGRESS} } }
 while (1) {
   my $now = time;
+  $stalled += $now - $due if defined $due && $now - $due > 0.02;
   $open = 0 if $now > $end;
   if ($open && $now >= $next) { probe($_) for 0 .. $#targets; $next += $iv; $next = $now + $iv if $next < $now }
-  for my $fd (keys %p) { done($fd, 0, 'timeout') if $now - $p{$fd}{start} > $to }
+  for my $fd (keys %p) { done($fd, 0, 'timeout') if $now - $p{$fd}{start} > limit($p{$fd}) }
   last if !$open && !%p;
   my ($rin, $win) = ('', '');
   vec($rin, 0, 1) = 1 if $open;
   for my $fd (keys %p) { vec($p{$fd}{state} eq 'connect' ? $win : $rin, $fd, 1) = 1 }
   my $wait = $open ? $next - $now : 0.05;
-  for my $q (values %p) { my $left = $q->{start} + $to - $now; $wait = $left if $left < $wait }
+  for my $q (values %p) { my $left = $q->{start} + limit($q) - $now; $wait = $left if $left < $wait }
   $wait = 0 if $wait < 0;
   my ($rout, $wout) = ($rin, $win);
-  next if select($rout, $wout, undef, $wait) <= 0;
+  $due = time + $wait;
+  my $ready = select($rout, $wout, undef, $wait);
+  # Woken by a socket: the loop is due now, unless the wake itself came late (the process was stopped in select).
+  if ($ready > 0) { my $t = time; $due = $t if $t < $due }
+  next if $ready <= 0;
   if ($open && vec($rout, 0, 1)) {
     my $n = sysread(STDIN, my $chunk, 4096);
     if (!$n) { $open = 0 } else { $inbuf .= $chunk;

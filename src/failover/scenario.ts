@@ -332,7 +332,9 @@ async function startKeeping(ctx: ScenarioContext): Promise<{judge: (movedAt?: nu
     async judge(movedAt) {
       // Long enough after the move for data to flow again on the new path, or plainly not to.
       if (streams) await sleep(2000, ctx.signal)
-      return {...(streams ? {established: streams.finish(ctx.clock.now(), movedAt)} : {}), ...(sticky ? {sticky: await sticky.after()} : {})}
+      const established = streams?.finish(ctx.clock.now(), movedAt)
+      for (const line of streams?.lost() ?? []) ctx.log(`established: ${line}`)
+      return {...(established ? {established} : {}), ...(sticky ? {sticky: await sticky.after()} : {})}
     },
   }
 }

@@ -7,6 +7,8 @@ import type {ShellCommand} from '../../src/shell/index.js'
 import type {ExecResult, RemoteProcess, Transport} from '../../src/transport/types.js'
 
 export class LocalTransport implements Transport {
+  /** The pid of each stream()'s process (sh, or what it execs): a test can stop it as a busy machine would. */
+  readonly streamPids: number[] = []
   constructor(readonly host = 'local') {}
 
   exec(command: ShellCommand, opts: {stdin?: string | Buffer} = {}): Promise<ExecResult> {
@@ -27,6 +29,7 @@ export class LocalTransport implements Transport {
 
   async stream(command: ShellCommand, onStdout: (chunk: string) => void): Promise<RemoteProcess> {
     const c = spawn('sh', ['-c', command.text])
+    if (c.pid) this.streamPids.push(c.pid)
     c.stdout.setEncoding('utf8').on('data', onStdout)
     let stderr = ''
     c.stderr.on('data', (d) => (stderr += d))

@@ -32,6 +32,8 @@ async function failover(inventory: string, ...args: string[]): Promise<Kept[]> {
     throw new Error(`no JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`)
   }
   for (const s of report.scenarios) console.log(`# ${s.name}: ${s.status}; established ${JSON.stringify(s.established)}; sticky ${JSON.stringify(s.sticky)} ${s.reasons.join('; ')}`)
+  // What failover-test said about each connection it lost, so a failure under load can be read from CI's log.
+  for (const line of r.stderr.split('\n')) if (/^established:|: (PASS|FAIL|ERROR)/.test(line)) console.log(`#   ${line}`)
   for (const s of report.scenarios) assert.ok(s.status === 'pass', `${s.name}: ${s.status} ${s.reasons.join('; ')}`)
   return report.scenarios
 }

@@ -22,7 +22,9 @@ before(async () => {
   server = createServer((req, res) => {
     paths.push(req.url ?? '')
     connections.add(req.socket.remotePort ?? 0)
-    res.writeHead(req.url === '/fail' ? 503 : 200, {'Content-Type': 'text/plain'}).end('server=local\n')
+    const answer = () => res.writeHead(req.url === '/fail' ? 503 : 200, {'Content-Type': 'text/plain'}).end('server=local\n')
+    if (req.url === '/slow') setTimeout(answer, 150)
+    else answer()
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   port = (server.address() as AddressInfo).port
@@ -105,4 +107,37 @@ test('a stall of the controller itself fails no probe whose answer came; a serve
   meter.stop()
   assert.deepEqual([c.ok, c.detail], [false, 'timeout'])
   assert.ok(c.latency >= 290 && c.latency < 1000, `latency ${c.latency}`)
+})
+
+test('perl prober: a stall of the prober process fails no probe whose answer came; a silent server still times out', async () => {
+  const silent = createServer(() => {})
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r))
+  const clock = runClock()
+  const local = new LocalTransport()
+  // Every 100 ms a probe that takes 150 ms: one or two are always in flight when the process is stopped. The limit
+  // (1 s) leaves this test's own server, busy on a loaded machine, room to answer; the stop is twice as long.
+  const t: ProbeTarget[] = [
+    {name: 'web', kind: 'http', address: '127.0.0.1', port},
+    {name: 'silent', kind: 'http', address: '127.0.0.1', port: (silent.address() as AddressInfo).port},
+  ]
+  const p = remoteProber(local, t, {intervalMs: 100, timeoutMs: 1000, path: '/slow', clock, maxSeconds: 30})
+  await p.start()
+  await new Promise((r) => setTimeout(r, 500))
+  const pid = local.streamPids[0]
+  process.kill(pid, 'SIGSTOP') // the client host cannot run the prober for 2 s; the answers wait in its sockets
+  const stoppedAt = clock.now()
+  await new Promise((r) => setTimeout(r, 2000))
+  process.kill(pid, 'SIGCONT')
+  await new Promise((r) => setTimeout(r, 1500))
+  const results = await p.stop()
+  silent.closeAllConnections()
+  silent.close()
+  const web = results.filter((r) => r.target === 'web')
+  const around = web.filter((r) => r.start < stoppedAt && r.start + r.latency > stoppedAt)
+  assert.ok(around.length >= 1, `a probe was in flight when the prober stopped: ${JSON.stringify(web.map((r) => [Math.round(r.start), Math.round(r.latency)]))}`)
+  assert.deepEqual(web.filter((r) => !r.ok), [], 'no web probe failed')
+  const quiet = results.filter((r) => r.target === 'silent')
+  assert.ok(quiet.length >= 5 && quiet.every((r) => !r.ok && r.detail === 'timeout'), JSON.stringify(quiet.slice(0, 2)))
+  // Outside the stall a silent server times out at the limit, not later.
+  assert.ok(quiet.some((r) => r.latency >= 990 && r.latency < 1200), JSON.stringify(quiet.map((r) => Math.round(r.latency))))
 })
