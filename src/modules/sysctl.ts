@@ -64,18 +64,29 @@ export function parseSysctlFacts(stdout: string): SysctlFacts {
  * value. Shared by deploy (want = the inventory) and rollback (want = the release).
  */
 export function planSysctls(want: Record<string, string>, facts: SysctlFacts, stateDir: string, restore: boolean): Plan {
-  const missing = Object.keys(want).filter((k) => facts.live[k] === undefined || facts.live[k] === '<missing>')
+  const absent = Object.keys(want).filter((k) => facts.live[k] === undefined || facts.live[k] === '<missing>')
+  // IPVS's keys appear when ip_vs is loaded, which keepalived does only later in the same run: load it first.
+  const loadIpvs = absent.some((k) => k.startsWith(IPVS_PREFIX))
+  const missing = absent.filter((k) => !k.startsWith(IPVS_PREFIX))
   if (missing.length) return failed(`this kernel has no sysctl ${missing.join(', ')}`)
   const set = Object.keys(want).filter((k) => norm(facts.live[k] ?? '') !== norm(want[k]))
   const back = restore ? Object.keys(facts.original).filter((k) => !(k in want)) : []
   if (set.length === 0 && back.length === 0) return ok(`${Object.keys(want).length} sysctl(s) already set`)
   const ops = [...set.map((k) => `set ${k} ${want[k]}\n`), ...back.map((k) => `restore ${k} ${facts.original[k]}\n`)].join('')
   const message = [
-    ...set.map((k) => `${k}: ${norm(facts.live[k] ?? '')} → ${want[k]}`),
+    ...set.map((k) => (absent.includes(k) ? `${k} → ${want[k]}` : `${k}: ${norm(facts.live[k] ?? '')} → ${want[k]}`)),
     ...back.map((k) => `${k}: ${norm(facts.live[k] ?? '')} → ${facts.original[k]} (as before lbctl)`),
   ].join(', ')
-  return {status: 'changed', message, steps: [{label: 'sysctl -w', command: script(APPLY, stateDir), stdin: ops}], writes: [...set, ...back].map((k) => `sysctl:${k}`)}
+  const apply = {label: 'sysctl -w', command: script(APPLY, stateDir), stdin: ops}
+  return {
+    status: 'changed',
+    message: loadIpvs ? `loads ip_vs, ${message}` : message,
+    steps: loadIpvs ? [{label: 'modprobe ip_vs', command: cmd`modprobe ip_vs`}, apply] : [apply],
+    writes: [...set, ...back].map((k) => `sysctl:${k}`),
+  }
 }
+
+const IPVS_PREFIX = 'net.ipv4.vs.'
 
 function desired(a: Args, sysctls: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(a.values ?? sysctls).map(([k, v]) => [k, String(v)]))

@@ -33,6 +33,18 @@ describe('LVS connection sync', () => {
     assert.match(file('lb1', '/etc/keepalived/keepalived.conf', `${LVS}keepalived:\n  lvs_sync: {id: 7}\n`), /^ {4}lvs_sync_daemon eth0 VI_1 id 7$/m)
   })
 
+  test('with lvs_sync each director syncs a connection on its first established packet and resends (IPVS sysctls, reapplied at boot)', async () => {
+    const yaml = `${LVS}keepalived:\n  lvs_sync: true\n`
+    const sysctl = file('lb1', '/etc/sysctl.d/90-lbctl.conf', yaml)
+    assert.match(sysctl, /^net\.ipv4\.vs\.sync_refresh_period = 10\nnet\.ipv4\.vs\.sync_retries = 3\nnet\.ipv4\.vs\.sync_threshold = 3 0$/m)
+    const tuning = file('lb1', '/etc/lbctl/tuning.sh', yaml)
+    assert.match(tuning, /^if modprobe ip_vs && sysctl -q -p \/etc\/sysctl\.d\/90-lbctl\.conf; then$/m)
+    // The inventory's own value wins; without lvs_sync, none of them.
+    const own = file('lb1', '/etc/sysctl.d/90-lbctl.conf', `${LVS.replace('  lb1: {address', '  lb1: {tuning: {sysctls: {net.ipv4.vs.sync_retries: 1}}, address')}keepalived:\n  lvs_sync: true\n`)
+    assert.match(own, /^net\.ipv4\.vs\.sync_retries = 1$/m)
+    assert.doesNotMatch(renderHost(load(LVS), 'lb1').map((f) => f.content).join('\n'), /net\.ipv4\.vs\./)
+  })
+
   test('refused: no LVS to sync, an unknown instance, an interface the instance does not run on', () => {
     assert.match(problems(`${SHOP_VIP}keepalived:\n  lvs_sync: true\n`), /keepalived\.lvs_sync: syncs LVS connections, but the cluster has no virtual_servers/)
     assert.match(problems(`${LVS}keepalived:\n  lvs_sync: {instance: VI_9}\n`), /keepalived\.lvs_sync\.instance: names VRRP instance "VI_9", which is not defined/)

@@ -61,12 +61,14 @@ export interface TuningView {
   header: string
   script: string
   settings: {iface: string; feature: string; name: string; want: string}[]
+  /** The director's sysctl drop-in, when it sets IPVS keys: applied again at boot once ip_vs is loaded. */
+  ipvsSysctls?: string
 }
 
 // `ethtool -K` takes the short name, `ethtool -k` prints the long one.
 const FEATURES = {gro: 'generic-receive-offload', lro: 'large-receive-offload'} as const
 
-/** null when there is nothing to tune: no interfaces, or neither offload set. */
+/** null when there is nothing to tune: no offload set on any interface, and no IPVS sysctl. */
 export function tuningView(cluster: Cluster, director: Director): TuningView | null {
   const e = director.tuning.ethtool
   const settings = e.interfaces.flatMap((iface) =>
@@ -74,6 +76,7 @@ export function tuningView(cluster: Cluster, director: Director): TuningView | n
       .filter((f) => e[f] !== undefined)
       .map((f) => ({iface: shellWord(iface), feature: f, name: FEATURES[f], want: e[f] ? 'on' : 'off'})),
   )
-  if (settings.length === 0) return null
-  return {header: managedHeader(cluster), script: PATHS.tuningScript, settings}
+  const ipvs = Object.keys(director.tuning.sysctls).some((k) => k.startsWith('net.ipv4.vs.'))
+  if (settings.length === 0 && !ipvs) return null
+  return {header: managedHeader(cluster), script: PATHS.tuningScript, settings, ...(ipvs ? {ipvsSysctls: shellWord(PATHS.directorSysctl)} : {})}
 }
