@@ -82,6 +82,7 @@ export function baseline(probes: readonly ProbeResult[], from: number, to: numbe
     windowMs: to - from,
     probes: latencies.length,
     failed,
+    unanswered: slowInFlight.length,
     p50Ms: percentile(latencies, 0.5),
     p99Ms: p99,
     limitMs,

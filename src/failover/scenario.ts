@@ -152,14 +152,14 @@ async function gate(ctx: ScenarioContext, prober: Prober, probingSince: number):
     if (last.ok) return last
     from = to
   }
-  return last ?? {ok: false, windowMs: 0, probes: 0, failed: 0, p50Ms: 0, p99Ms: 0, limitMs, tries: 0}
+  return last ?? {ok: false, windowMs: 0, probes: 0, failed: 0, unanswered: 0, p50Ms: 0, p99Ms: 0, limitMs, tries: 0}
 }
 
 export function baselineReason(b: Baseline, probeIntervalMs: number): string {
   const ms = (x: number) => `${Math.round(x)} ms`
   return (
     `no verdict: the cluster did not answer the probes reliably before the fault, so no fault was injected — ` +
-    `${b.failed} of ${b.probes} probes failed, latency p50 ${ms(b.p50Ms)} p99 ${ms(b.p99Ms)} (limit ${ms(b.limitMs)}) in the last of ${b.tries} window(s) of ${(b.windowMs / 1000).toFixed(1)} s. ` +
+    `${b.failed} of ${b.probes} probes failed${b.unanswered ? ` and ${b.unanswered} were still unanswered` : ''}, latency p50 ${ms(b.p50Ms)} p99 ${ms(b.p99Ms)} (limit ${ms(b.limitMs)}) in the last of ${b.tries} window(s) of ${(b.windowMs / 1000).toFixed(1)} s. ` +
     `Check the service behind the VIP; on a busy machine probe less often (--interval ${Math.max(100, probeIntervalMs * 5)}) or a cheaper page (--path /health)`
   )
 }

@@ -80,6 +80,8 @@ export interface Baseline {
   windowMs: number
   probes: number
   failed: number
+  /** Of `probes`, still unanswered at the window's judgement (counted with their age as latency). */
+  unanswered: number
   p50Ms: number
   p99Ms: number
   /** p99 may not exceed this (half the probe timeout). */

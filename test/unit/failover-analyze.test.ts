@@ -120,7 +120,7 @@ describe('who held the VIP, from the directors\' events', () => {
 describe('the baseline before the fault', () => {
   test('every probe answered well within the limit: ok, with p50 and p99', () => {
     const b = baseline(series(0, 1000, () => false), 0, 1000, 1400, 800, {expected: 50})
-    assert.deepEqual(b, {ok: true, windowMs: 1000, probes: 50, failed: 0, p50Ms: 3, p99Ms: 3, limitMs: 400})
+    assert.deepEqual(b, {ok: true, windowMs: 1000, probes: 50, failed: 0, unanswered: 0, p50Ms: 3, p99Ms: 3, limitMs: 400})
   })
 
   test('one failed probe, a slow p99, probes stuck in flight, or too few answers: not ok', () => {
@@ -129,7 +129,7 @@ describe('the baseline before the fault', () => {
     const slow = series(0, 1000, () => false).map((p, i) => (i % 10 === 0 ? {...p, latency: 450} : p))
     assert.deepEqual([baseline(slow, 0, 1000, 1400, 800).ok, baseline(slow, 0, 1000, 1400, 800).p99Ms], [false, 450])
     const stuck = baseline(series(0, 900, () => false), 0, 1000, 1400, 800, {inFlight: [900, 920, 940, 960, 980]})
-    assert.deepEqual([stuck.ok, stuck.probes, stuck.p99Ms], [false, 50, 500])
+    assert.deepEqual([stuck.ok, stuck.probes, stuck.unanswered, stuck.p99Ms], [false, 50, 5, 500])
     assert.equal(baseline(series(0, 200, () => false), 0, 1000, 1400, 800, {expected: 50}).ok, false, '10 answers of 50 expected')
   })
 })

@@ -76,7 +76,7 @@ const report: FailoverReport = {
     scenario('keepalived-stop', {
       status: 'inconclusive',
       reasons: ['no verdict: the cluster did not answer the probes reliably before the fault, so no fault was injected — 12 of 50 probes failed'],
-      baseline: {ok: false, windowMs: 1000, probes: 50, failed: 12, p50Ms: 300, p99Ms: 800, limitMs: 400, tries: 3},
+      baseline: {ok: false, windowMs: 1000, probes: 50, failed: 12, unanswered: 0, p50Ms: 300, p99Ms: 800, limitMs: 400, tries: 3},
       measures: undefined,
       times: {start: 0, end: 4000},
     }, 0),
