@@ -309,27 +309,27 @@ function resolveHaproxyServers(raw: RawInventory, realServers: RealServer[], ref
 }
 
 /**
- * Director sysctls and offloads that the topology itself demands, unless the inventory says otherwise:
- * HAProxy binding a VIP the backup does not hold needs ip_nonlocal_bind; LVS-NAT forwards, so ip_forward; LVS drops
- * GRO/LRO-merged frames larger than the MTU (seed 002), so both off on every interface LVS uses.
- * With lvs_sync, IPVS_SYNC_DEFAULTS.
- */
-/**
  * How the master tells the backup about a connection. The kernel's default ("3 50", no refresh) sends it on the
  * connection's 3rd packet and then every 50th, once each: a message lost, or a 3rd packet that came before the
- * handshake ended (a retransmitted SYN), leaves the backup without the connection for 50 more packets — minutes for
- * a slow download or an idle session (a lab /stream sends ~1 ACK/s; CI beside CPU hogs saw 1–9 of 20 never synced in
- * 15 s, and each was reset on failover). sync_period 0 with a refresh period syncs on the first established packet,
+ * handshake ended (a retransmitted SYN), leaves the backup without the connection for 50 more packets — about a
+ * minute for a slow download, longer for an idle session (a lab /stream sends ~1 ACK/s; beside CPU hogs 1–9 of 20
+ * were never synced in 15 s, and each was reset on failover). sync_period 0 with a refresh period syncs on the first established packet,
  * again every 10 s while packets flow, and sync_retries resends each message up to 3 times, 1.25 s apart — the
  * kernel's own answer to lost sync messages (commit 749c42b620a9, "ipvs: reduce sync rate with time thresholds"), and
  * fewer messages than every 50th packet for a busy connection.
  */
-export const IPVS_SYNC_DEFAULTS: Readonly<Record<string, string>> = {
+const IPVS_SYNC_DEFAULTS: Readonly<Record<string, string>> = {
   'net.ipv4.vs.sync_threshold': '3 0',
   'net.ipv4.vs.sync_refresh_period': '10',
   'net.ipv4.vs.sync_retries': '3',
 }
 
+/**
+ * Director sysctls and offloads that the topology itself demands, unless the inventory says otherwise:
+ * HAProxy binding a VIP the backup does not hold needs ip_nonlocal_bind; LVS-NAT forwards, so ip_forward; LVS drops
+ * GRO/LRO-merged frames larger than the MTU (seed 002), so both off on every interface LVS uses.
+ * With lvs_sync, IPVS_SYNC_DEFAULTS.
+ */
 function applyDirectorTuningDefaults(raw: RawInventory, directors: Director[], instances: VrrpInstance[], services: VirtualService[]): void {
   const lvs = services.length > 0
   const nat = services.some((s) => s.forwarding === 'NAT')
