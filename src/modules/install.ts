@@ -1,11 +1,12 @@
 import type {RenderedFile} from '../render/index.js'
-import {raw, script} from '../shell/index.js'
+import {cmd, script} from '../shell/index.js'
+import {asLines, PUT_FILE} from './stdin-lines.js'
 import {tarball} from './tar.js'
 import type {ModuleContext, Step} from './types.js'
 
 /*
  * Installs a host's changed files all or nothing, in one round trip:
- *  1. stage every file beside its target as PATH.lbctl-new (from a tar on stdin, or copied from a release);
+ *  1. stage every file beside its target as PATH.lbctl-new (from stdin, as lines or a tar, or copied from a release);
  *  2. check every staged file with its daemon's own validator — keepalived.conf against the staged scripts it
  *     names, haproxy.cfg against the staged certificates, so a first deploy validates too — and stop at the first
  *     rejection with nothing renamed;
@@ -15,7 +16,7 @@ import type {ModuleContext, Step} from './types.js'
  *  5. rename each file into place, ignoring hangups: once renaming starts it finishes even if the controller goes.
  * A disk full anywhere fails in 1–4, before anything is active. Args: STATE RELEASE SOURCE SERVICE… -- PATH CHECK…
  */
-export const INSTALL = raw`set -eu
+export const INSTALL = cmd`set -eu
 state=$1; release=$2; source=$3; shift 3
 services=''
 while [ "$1" != -- ]; do services="$services $1"; shift; done; shift
@@ -28,7 +29,7 @@ for x in "$@"; do
   if [ $((i % 2)) = 0 ]; then
     p=$x; d=\${p%/*}; [ -d "\${d:-/}" ] || mkdir -p "$d"; staged="$staged $p"
     case "$source" in
-      tar) ;;
+      tar | lines*) ;;
       *) cp -p "$source$p" "$p.lbctl-new" 2>/dev/null || fail "cannot stage $p from $source (disk full?); nothing was changed on this host" "$@" ;;
     esac
   fi
@@ -38,6 +39,17 @@ if [ "$source" = tar ]; then
   out=$(tar -x -m -p --no-same-owner -C / -f - 2>&1) || fail "cannot stage the new files (disk full?); nothing was changed on this host:
 $out" "$@"
 fi
+${PUT_FILE}
+case "$source" in lines*)
+  shapes=\${source#lines }; i=0
+  for x in "$@"; do
+    if [ $((i % 2)) = 0 ]; then
+      s=\${shapes%% *}; shapes=\${shapes#"$s"}; shapes=\${shapes# }
+      put_file "$s" "$x.lbctl-new" || fail "cannot stage $x (disk full?); nothing was changed on this host" "$@"
+    fi
+    i=$((i + 1))
+  done ;;
+esac
 # keepalived.conf and haproxy.cfg are checked with the staged scripts' and certificates' paths, as they will find them
 # once everything is renamed.
 subst() {
@@ -69,10 +81,16 @@ $out" "$@" ;;
   i=$((i + 1))
 done
 umask 077
+# One mkdir for the directories of every original still to save (a first deploy has one per file).
+dirs=
+for p in $staged; do
+  o="$state/originals$p"; d=\${o%/*}
+  [ -e "$o" ] || [ -e "$o.lbctl-absent" ] || [ -d "$d" ] || case " $dirs " in *" $d "*) ;; *) dirs="$dirs $d" ;; esac
+done
+[ -z "$dirs" ] || mkdir -p $dirs || fail "cannot write $state (disk full?); nothing was changed on this host" "$@"
 for p in $staged; do
   o="$state/originals$p"
   [ -e "$o" ] || [ -e "$o.lbctl-absent" ] || {
-    d=\${o%/*}; [ -d "$d" ] || mkdir -p "$d" || fail "cannot write $state (disk full?); nothing was changed on this host" "$@"
     if [ -f "$p" ] && ! head -n 3 "$p" | grep -q 'Managed by lbctl'; then cp -p "$p" "$o"; else : > "$o.lbctl-absent"; fi || fail "cannot save the original $p in $state (disk full?); nothing was changed on this host" "$@"
   }
 done
@@ -104,11 +122,10 @@ export interface InstallFile {
  */
 export function installStep(ctx: ModuleContext, files: InstallFile[], services: string[], from?: string): Step {
   const pairs = files.flatMap((f) => [f.path, f.validate])
-  const source = from ? `${ctx.cluster.deploy.stateDir}/releases/${from}/files` : 'tar'
   const label = files.length === 1 ? `install ${files[0].path}` : `install ${files.length} files`
-  return {
-    label,
-    command: script(INSTALL, ctx.cluster.deploy.stateDir, ctx.releaseId || '-', source, services, '--', pairs),
-    stdin: from ? undefined : tarball(files.map((f) => ({name: `${f.path.slice(1)}.lbctl-new`, content: f.content ?? '', mode: f.mode}))),
-  }
+  const command = (source: string) => script(INSTALL, ctx.cluster.deploy.stateDir, ctx.releaseId || '-', source, services, '--', pairs)
+  if (from) return {label, command: command(`${ctx.cluster.deploy.stateDir}/releases/${from}/files`)}
+  const lines = asLines(files.map((f) => ({content: f.content ?? '', mode: f.mode})))
+  if (lines) return {label, command: command(`lines ${lines.shapes.join(' ')}`), stdin: lines.stdin, selfDelimited: true}
+  return {label, command: command('tar'), stdin: tarball(files.map((f) => ({name: `${f.path.slice(1)}.lbctl-new`, content: f.content ?? '', mode: f.mode})))}
 }

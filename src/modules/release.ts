@@ -1,6 +1,7 @@
 import {z} from 'zod'
-import {raw, script} from '../shell/index.js'
+import {cmd, raw, script} from '../shell/index.js'
 import {RELEASE_STATE, parseReleaseState, prunable, type Action} from './release-history.js'
+import {asLines, PUT_FILE} from './stdin-lines.js'
 import {tarball} from './tar.js'
 import {sha256} from './template.js'
 import {failed, ok, type Module, type ModuleContext} from './types.js'
@@ -50,12 +51,28 @@ export function releasesDir(ctx: ModuleContext): string {
 
 // Staged before any file is activated, so a full disk fails the deploy while the old files still run. Earlier
 // half-staged releases (a run that was killed) go first: only the run holding the lock gets here.
-const STAGE = raw`set -eu
-dir=$1; id=$2
-[ -d "$dir" ] || { mkdir -p "$dir"; chmod 700 "$dir"; }
+// SOURCE: "tar" (a tar on stdin), or "lines SHAPES" then DIRS (the release's directories, one word) and its FILES
+// (relative to it), each file's lines in turn on stdin (stdin-lines.ts): one mkdir for the releases directory, the
+// release's and all of its own.
+const STAGE = cmd`set -eu
+dir=$1; id=$2; source=$3; shift 3
 for t in "$dir"/*.tmp; do [ ! -e "$t" ] || rm -rf "$t"; done
-mkdir -m 700 "$dir/$id.tmp"
-out=$(tar -x -m -p --no-same-owner -C "$dir/$id.tmp" -f - 2>&1) || { rm -rf "$dir/$id.tmp"; printf 'cannot stage release %s in %s (disk full?); nothing was changed on this host:\n%s\n' "$id" "$dir" "$out" >&2; exit 65; }`
+failed() { rm -rf "$dir/$id.tmp"; printf 'cannot stage release %s in %s (disk full?); nothing was changed on this host:\n%s\n' "$id" "$dir" "$1" >&2; exit 65; }
+if [ "$source" = tar ]; then
+  [ -d "$dir" ] || { mkdir -p "$dir"; chmod 700 "$dir"; }
+  mkdir -m 700 "$dir/$id.tmp"
+  out=$(tar -x -m -p --no-same-owner -C "$dir/$id.tmp" -f - 2>&1) || failed "$out"
+else
+  ${PUT_FILE}
+  make_dirs() { b=$1; w=$2; set -- "$b"; set -f; for d in $w; do set -- "$@" "$b/$d"; done; set +f; mkdir -p -- "$@"; }
+  [ ! -e "$dir/$id.tmp" ] || failed "$id.tmp is in the way"
+  umask 077; make_dirs "$dir/$id.tmp" "$1" || failed "cannot make its directories"; shift
+  shapes=\${source#lines }
+  for f in "$@"; do
+    s=\${shapes%% *}; shapes=\${shapes#"$s"}; shapes=\${shapes# }
+    put_file "$s" "$dir/$id.tmp/$f" || failed "cannot write $f"
+  done
+fi`
 
 // Only renames and small writes once the files are active. Files the new release lacks go back to what was there
 // before lbctl managed them (or away), after the reloads, so no running daemon ever misses a script it still names.
@@ -85,13 +102,18 @@ function stagePlan(ctx: ModuleContext, stdout: string) {
   const m = manifestFor(ctx)
   const list = m.files.map((f) => `${f.path} ${f.sha256} ${f.mode} ${f.validate} ${f.service}\n`).join('')
   const sysctls = Object.entries(m.sysctls).map(([k, v]) => `${k} ${v}\n`).join('')
-  const archive = tarball([
+  const entries = [
     ...ctx.files.map((f) => ({name: `files${f.path}`, content: f.content, mode: f.mode})),
     {name: 'manifest.json', content: `${JSON.stringify(m, null, 2)}\n`, mode: 0o600},
     {name: 'files.list', content: list, mode: 0o600},
     {name: 'sysctls', content: sysctls, mode: 0o600},
-  ])
-  return {status: 'changed' as const, message: `stage release ${id}`, steps: [{label: `stage release ${id}`, command: script(STAGE, releasesDir(ctx), id), stdin: archive}]}
+  ]
+  const label = `stage release ${id}`
+  const step = (source: string, stdin: Buffer, ...rest: string[]) => ({status: 'changed' as const, message: label, steps: [{label, command: script(STAGE, releasesDir(ctx), id, source, ...rest), stdin, selfDelimited: source !== 'tar' || undefined}]})
+  // The directories go to mkdir as one word, split on the host: a name with a space or a pattern character travels in a tar.
+  const dirs = [...new Set(ctx.files.map((f) => `files${f.path.slice(0, f.path.lastIndexOf('/'))}`))]
+  const lines = dirs.every((d) => /^[\w./@+-]+$/.test(d)) ? asLines(entries) : undefined
+  return lines ? step(`lines ${lines.shapes.join(' ')}`, lines.stdin, dirs.join(' '), ...entries.map((e) => e.name)) : step('tar', tarball(entries))
 }
 
 function recordPlan(ctx: ModuleContext, stdout: string) {

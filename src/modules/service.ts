@@ -1,6 +1,7 @@
 import {z} from 'zod'
 import {DIRECT, PATHS} from '../render/paths.js'
-import {cmd, raw, type ShellCommand} from '../shell/index.js'
+import {cmd, raw, script, type ShellCommand} from '../shell/index.js'
+import {APPLY_DROPINS} from './sysctl.js'
 import {failed, ok, type Module, type Plan} from './types.js'
 
 export const SERVICES = ['keepalived', 'haproxy', 'realserver', 'sysctl', 'tuning'] as const
@@ -34,7 +35,7 @@ const START: Record<ServiceName, ShellCommand> = {
   keepalived: cmd`mkdir -p /run/lbctl && { setsid keepalived -n -l -D -f ${PATHS.keepalivedConf} -p ${DIRECT.keepalivedPid} -r ${DIRECT.keepalivedVrrpPid} -c ${DIRECT.keepalivedCheckersPid} >>${DIRECT.keepalivedLog} 2>&1 </dev/null & }`,
   haproxy: cmd`mkdir -p /run/haproxy && haproxy -W -D -p ${DIRECT.haproxyPid} -S ${DIRECT.haproxyMasterSock} -f ${PATHS.haproxyCfg}`,
   realserver: cmd`${PATHS.realServerScript} start`,
-  sysctl: cmd`for f in ${PATHS.directorSysctl} ${PATHS.realServerSysctl}; do [ ! -f "$f" ] || sysctl -q -p "$f" || exit 1; done`,
+  sysctl: script(APPLY_DROPINS, PATHS.directorSysctl, PATHS.realServerSysctl),
   tuning: cmd`[ ! -x ${PATHS.tuningScript} ] || ${PATHS.tuningScript}`,
 }
 
@@ -106,6 +107,16 @@ export const service: Module<Args> = {
   probe(a) {
     const direct = isDaemon(a.name) ? cmd`if ${RUNNING[a.name]}; then echo running; else echo stopped; fi` : raw`echo oneshot`
     return cmd`if [ -d /run/systemd/system ]; then systemctl is-active --quiet ${UNIT[a.name]} && echo running || echo stopped; else ${direct}; fi`
+  },
+  // A handler right after the change that notified it (one round trip): reloading or restarting changes whatever the
+  // probe says, so the host decides what it needs — reload what runs, start what does not.
+  blind(a, ctx) {
+    if (a.state === 'restarted' || (!ctx.facts.systemd && !isDaemon(a.name))) return planService(a, ctx.facts.systemd, undefined)
+    if (a.state !== 'reloaded') return undefined
+    const plan = (running: boolean) => planService(a, ctx.facts.systemd, running).steps[0].command
+    const runs = ctx.facts.systemd ? cmd`systemctl is-active --quiet ${UNIT[a.name]}` : isDaemon(a.name) ? RUNNING[a.name] : undefined
+    const label = `reload ${a.name}`
+    return {status: 'changed', message: label, steps: [{label, command: cmd`if ${runs!}; then ${plan(true)}; else ${plan(false)}; fi`}]}
   },
   plan(a, probe, ctx) {
     if (!probe || probe.code !== 0) return failed(`cannot tell whether ${a.name} runs: ${probe?.stderr.trim() || 'no answer'}`)

@@ -22,25 +22,53 @@ const PROBE = cmd`state=$1; shift
 ${LIVE_AND_ORIGINAL}
 live_and_original "$@"`
 
+// Writes a value the way sysctl -w does, with builtins: one write(2) of "VALUE\n" at offset 0 of its /proc/sys file
+// (dash's printf writes once). sysctl(8)'s key syntax: dots separate names, unless the key has a slash — then slashes
+// do, and a dot belongs to a name (a VLAN interface's "eth0.100"). Under set -f (a key is never a pattern).
+export const SYSCTL_SET = raw`sysctl_set() {
+  p=$1
+  case $p in */*) ;; *) o=$IFS; IFS=.; set -- "$2" "$1" $1; v=$1; k=$2; shift 2; IFS=/; p="$*"; IFS=$o; set -- "$k" "$v" ;; esac
+  printf '%s\n' "$2" 2>/dev/null > "/proc/sys/$p" || { printf 'cannot set sysctl %s to %s (no such key, or the kernel refused the value)\n' "$1" "$2" >&2; return 1; }
+}`
+
 // Records originals before changing anything, so a full disk stops the change instead of losing the old value.
-// stdin: "set KEY VALUE" / "restore KEY VALUE" lines. Builtins but for one sysctl read (the keys the record lacks),
-// the rename and one sysctl write: on 200 hosts sharing two cores every process start counts.
-const APPLY = raw`set -euf
+// stdin: "set KEY VALUE" / "restore KEY VALUE" lines, then ".": the step reads its own stdin to that end (a batch hands
+// it the batch's stdin). Builtins but for one sysctl read and the record's rename, and only when a key is new to the
+// record or leaves it: on 200 hosts sharing two cores every process start counts.
+const APPLY = cmd`set -euf
 state=$1; rec="$state/sysctl.orig"
 [ -d "$state" ] || mkdir -p "$state"
 have=' '; [ ! -f "$rec" ] || while IFS='=' read -r k v; do have="$have$k "; done < "$rec"
 drop=' '; need=; set --
 while read -r op k v; do
+  [ "$op" != . ] || break
   [ -n "$op" ] || continue
   set -- "$@" "$k=$v"
   case $op in restore) drop="$drop$k " ;; *) case $have in *" $k "*) ;; *) need="$need $k" ;; esac ;; esac
 done
 words() { w="$*"; }
-new=; [ -z "$need" ] || new=$(sysctl -e $need | while read -r k eq v; do words $v; printf '%s=%s\n' "$k" "$w"; done)
-( [ ! -f "$rec" ] || while IFS='=' read -r k v; do case $drop in *" $k "*) ;; *) printf '%s=%s\n' "$k" "$v" 2>/dev/null || exit 1 ;; esac; done < "$rec"
-  [ -z "$new" ] || printf '%s\n' "$new" 2>/dev/null ) > "$rec.new" && mv -f "$rec.new" "$rec" \
-  || { rm -f "$rec.new"; echo "cannot record sysctl values in $rec (disk full?); no sysctl was changed" >&2; exit 65; }
-[ $# -eq 0 ] || sysctl -q -w "$@"`
+if [ -n "$need" ] || [ "$drop" != ' ' ]; then
+  new=; [ -z "$need" ] || new=$(sysctl -e $need | while read -r k eq v; do words $v; printf '%s=%s\n' "$k" "$w"; done)
+  ( [ ! -f "$rec" ] || while IFS='=' read -r k v; do case $drop in *" $k "*) ;; *) printf '%s=%s\n' "$k" "$v" 2>/dev/null || exit 1 ;; esac; done < "$rec"
+    [ -z "$new" ] || printf '%s\n' "$new" 2>/dev/null ) > "$rec.new" && mv -f "$rec.new" "$rec" \
+    || { rm -f "$rec.new"; echo "cannot record sysctl values in $rec (disk full?); no sysctl was changed" >&2; exit 65; }
+fi
+${SYSCTL_SET}
+for kv in "$@"; do sysctl_set "\${kv%%=*}" "\${kv#*=}"; done`
+
+// A drop-in under /etc/sysctl.d applied as sysctl -p would (lbctl renders "key = value" and "#" comments), with
+// builtins. Args: the drop-ins; one that is not there is skipped.
+export const APPLY_DROPINS = cmd`set -euf
+${SYSCTL_SET}
+for f in "$@"; do
+  [ -f "$f" ] || continue
+  while IFS= read -r l || [ -n "$l" ]; do
+    case $l in '' | '#'* | ';'*) continue ;; esac
+    k=\${l%%=*}; v=\${l#*=}
+    k=\${k%"\${k##*[! 	]}"}; k=\${k#"\${k%%[! 	]*}"}; v=\${v%"\${v##*[! 	]}"}; v=\${v#"\${v%%[! 	]*}"}
+    sysctl_set "$k" "$v"
+  done < "$f"
+done`
 
 // sysctl -n separates multi-value keys (e.g. ip_local_port_range) with tabs; compare words, not whitespace.
 const norm = (v: string) => v.trim().split(/\s+/).join(' ')
@@ -72,12 +100,12 @@ export function planSysctls(want: Record<string, string>, facts: SysctlFacts, st
   const set = Object.keys(want).filter((k) => norm(facts.live[k] ?? '') !== norm(want[k]))
   const back = restore ? Object.keys(facts.original).filter((k) => !(k in want)) : []
   if (set.length === 0 && back.length === 0) return ok(`${Object.keys(want).length} sysctl(s) already set`)
-  const ops = [...set.map((k) => `set ${k} ${want[k]}\n`), ...back.map((k) => `restore ${k} ${facts.original[k]}\n`)].join('')
+  const ops = [...set.map((k) => `set ${k} ${want[k]}\n`), ...back.map((k) => `restore ${k} ${facts.original[k]}\n`), '.\n'].join('')
   const message = [
     ...set.map((k) => (absent.includes(k) ? `${k} → ${want[k]}` : `${k}: ${norm(facts.live[k] ?? '')} → ${want[k]}`)),
     ...back.map((k) => `${k}: ${norm(facts.live[k] ?? '')} → ${facts.original[k]} (as before lbctl)`),
   ].join(', ')
-  const apply = {label: 'sysctl -w', command: script(APPLY, stateDir), stdin: ops}
+  const apply = {label: 'sysctl -w', command: script(APPLY, stateDir), stdin: ops, selfDelimited: true}
   return {
     status: 'changed',
     message: loadIpvs ? `loads ip_vs, ${message}` : message,

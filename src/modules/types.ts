@@ -38,6 +38,11 @@ export interface Step {
   label: string
   command: ShellCommand
   stdin?: string | Buffer
+  /**
+   * The command reads its stdin with sh's `read` only and stops at an end of its own, so a batch of steps hands it
+   * the batch's stdin directly instead of a copy (playbook/prefetch.ts). It must read all of it when it exits 0.
+   */
+  selfDelimited?: boolean
   /** The step is the task's result (the command module): its rc, stdout and stderr are kept and judged, not just checked for 0. */
   output?: boolean
 }
@@ -62,6 +67,10 @@ export interface Plan {
   current?: string
   /** Exactly what this change touches, when the plan knows better than the module's `effects` (the paths, the keys). */
   writes?: StateTag[]
+  /** Services this change leaves running their new files, so that their reload handlers would change nothing. */
+  handles?: string[]
+  /** A blind plan's (Module.blind) outcome, from what its steps printed once all of them passed. */
+  settle?(ran: ExecResult[]): {status: 'ok' | 'changed'; message: string}
 }
 
 /** Runs commands on the module's host or, for checks that span the cluster (VIP owner), on a peer. */
@@ -96,6 +105,13 @@ export interface Module<A = unknown> {
    */
   probe?(args: A, ctx: ModuleContext): ShellCommand
   plan?(args: A, probe: ExecResult | undefined, ctx: ModuleContext): Plan
+  /**
+   * A plan made without the probe, for when a change queued before it in the same round trip would make the probe's
+   * answer stale: its steps look on the host and act there (`status || start`), and its `settle` says from their
+   * output whether anything changed (or it changes whatever the probe would say). The host is then spared a round
+   * trip for the probe alone. Undefined: these args need the probe.
+   */
+  blind?(args: A, ctx: ModuleContext): Plan | undefined
   /** Modules that must poll (wait_for) run imperatively instead. Returns the outcome. */
   run?(args: A, ctx: ModuleContext, io: HostIO): Promise<Plan>
   /**

@@ -8,7 +8,7 @@ export type RunEvent =
   /** Connect-and-lock or the release decision finished. */
   | {type: 'phase'; status: 'ok' | 'failed'; text: string}
   /** A play starts on these hosts. */
-  | {type: 'play'; name: string; hosts: string[]}
+  | {type: 'play'; name: string; hosts: string[]; alongside?: string}
   /** A step starts on a host (the tree shows it as the host's current task). */
   | {type: 'task-start'; host: string; task: string}
   /** A step finished on a host. */

@@ -63,6 +63,13 @@ export function probeFor(task: Pick<Task, 'module' | 'args' | 'when'>, ctx: Modu
   return parsed.success ? mod.probe(parsed.data as never, ctx) : undefined
 }
 
+/** The plan a task's module makes without its probe (Module.blind), if it can for these args. */
+export function blindFor(task: Pick<Task, 'module' | 'args'>, ctx: ModuleContext): Plan | undefined {
+  const mod = MODULES[task.module]
+  const parsed = mod?.blind ? mod.args.safeParse(task.args ?? {}) : undefined
+  return parsed?.success ? mod!.blind!(parsed.data as never, ctx) : undefined
+}
+
 /** The first look of a task whose module runs (polls), if it has one (and valid args). */
 export function firstLookOf(task: Pick<Task, 'module' | 'args'>, ctx: ModuleContext): FirstLook | undefined {
   const mod = MODULES[task.module]
@@ -84,8 +91,11 @@ export async function executeTask(
   play: string,
   /** This task's probe answer from the host's batched prefetch, valid while nothing changed on the host. */
   prefetched?: ExecResult,
-  /** defer: a change is planned but not made; the caller sends its steps with its neighbours' (pending: true). */
-  opts: {defer?: boolean} = {},
+  /**
+   * defer: a change is planned but not made; the caller sends its steps with its neighbours' (pending: true).
+   * blind: with no answer, this plan (blindFor) rather than the probe's.
+   */
+  opts: {defer?: boolean; blind?: Plan} = {},
 ): Promise<TaskResult & {plan?: Plan; pending?: boolean}> {
   const started = Date.now()
   const base = {host: ctx.host.name, play, task: task.name, module: task.module}
@@ -120,19 +130,25 @@ export async function executeTask(
     plan = settled ?? (await mod.run(parsed.data as never, ctx, io))
     return done(plan.status, plan.message, plan)
   }
-  const probe = mod.probe ? (prefetched ?? (await io.exec(mod.probe(parsed.data as never, ctx)))) : undefined
-  plan = mod.plan!(parsed.data as never, probe, ctx)
+  if (!prefetched && opts.blind) plan = opts.blind
+  else {
+    const probe = mod.probe ? (prefetched ?? (await io.exec(mod.probe(parsed.data as never, ctx)))) : undefined
+    plan = mod.plan!(parsed.data as never, probe, ctx)
+  }
   if (plan.status === 'changed' && ctx.check && (task.changed_when !== undefined || task.failed_when !== undefined)) {
     return done('skipped', 'not run in --check: changed_when/failed_when judge its output', plan)
   }
   if (plan.status !== 'changed' || ctx.check) return done(plan.status, ctx.check && plan.status === 'changed' ? `would change: ${plan.message ?? ''}` : plan.message, plan)
   if (opts.defer && plan.steps.length && !plan.steps.some((s) => s.output)) return {...done('changed', plan.message, plan), pending: true}
+  const ran: ExecResult[] = []
   for (const step of plan.steps) {
     const r = await io.exec(step.command, step.stdin)
     if (step.output) return {...judged(task, ctx, r, step.label, done, plan), rc: r.code, stdout: r.stdout, stderr: r.stderr}
     if (r.code !== 0) return done('failed', stepFailure(step.label, r), plan)
+    ran.push(r)
   }
-  return done('changed', plan.message, plan)
+  const settled = plan.settle?.(ran)
+  return settled ? done(settled.status, settled.message, plan) : done('changed', plan.message, plan)
 }
 
 /** What a failed step says: its label and its stderr (for a file: the validator's own message), else stdout or rc. */

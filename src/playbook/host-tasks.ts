@@ -3,7 +3,7 @@ import {MODULES} from '../modules/index.js'
 import {collides, type Plan, type StateTag} from '../modules/types.js'
 import type {ShellCommand} from '../shell/index.js'
 import type {ExecResult} from '../transport/types.js'
-import {executeTask, firstLookOf, probeFor, stepFailure, type TaskResult} from './execute.js'
+import {blindFor, executeTask, firstLookOf, probeFor, stepFailure, type TaskResult} from './execute.js'
 import {probeBatch, type ProbeAnswer} from './prefetch.js'
 import {runStepBatch} from './step-batch.js'
 import type {RunState} from './run-state.js'
@@ -118,8 +118,8 @@ export async function runHostPlay(run: RunState, play: Play, playIndex: number, 
   const changedBy = (task: Task, result: Queued['result']) => {
     // A daemon this task has just started already runs the new files: its reload handler would be a no-op.
     const started = task.module === 'service' && ['started', 'restarted'].includes(String(task.args?.state))
-    if (started && !check) {
-      const name = String(task.args?.name)
+    for (const name of [...(started ? [String(task.args?.name)] : []), ...(result.plan?.handles ?? [])]) {
+      if (check) break
       if (notified.includes(name)) notified.splice(notified.indexOf(name), 1)
       run.handledOn(host.name).add(name)
     }
@@ -171,6 +171,10 @@ export async function runHostPlay(run: RunState, play: Play, playIndex: number, 
           const ran = b.steps[i][failedStep]
           q.result = {...q.result, durationMs: q.result.durationMs + Date.now() - started}
           if (failedStep >= 0) q.result = {...q.result, status: 'failed', changed: false, message: ran ? stepFailure(q.result.plan!.steps[failedStep].label, ran) : 'not run: an earlier step failed'}
+          else if (q.result.plan!.settle) {
+            const {status, message} = q.result.plan!.settle(b.steps[i])
+            q.result = {...q.result, status, changed: status === 'changed', message}
+          }
         })
       } catch (error) {
         // The round trip itself failed (connection lost): the first queued change is where the host stopped.
@@ -187,11 +191,13 @@ export async function runHostPlay(run: RunState, play: Play, playIndex: number, 
     const batched = batching && Boolean(mod?.effects) && !mod?.run && !task.ignore_errors
     if (!batched) await flush()
     let answer: ExecResult | undefined = fresh(task, index)
-    if (!answer && batched && queue.some((q) => q.result.pending) && mod?.probe) {
+    // A queued change makes the probe's answer stale: a module that can act blind joins the batch instead.
+    const blind = !answer && batched && queue.some((q) => q.result.pending) ? blindFor(task, ctx()) : undefined
+    if (!answer && !blind && batched && queue.some((q) => q.result.pending) && mod?.probe) {
       const probe = probeFor(task, ctx())
       if (probe) answer = await flush(probe)
     }
-    const result: Queued['result'] = await guarded(host.name, play.name, task, () => executeTask(task, ctx(), io, play.name, answer, {defer: batched}))
+    const result: Queued['result'] = await guarded(host.name, play.name, task, () => executeTask(task, ctx(), io, play.name, answer, {defer: batched, blind}))
     if (result.status === 'changed' && !check) touch(task, result.plan)
     const q: Queued = {task, handler, result}
     if (result.pending && handler === undefined) changedBy(task, result)

@@ -159,6 +159,8 @@ export class RunState {
    * knows, it assumes a serving cluster (the common case), so the first round trip carries the right probes then.
    */
   skippedPlays = new Set<number>()
+  /** Plays that started with the play before them (with_previous), and which one that was. */
+  readonly alongside = new Map<number, number>()
   /** What the run found when the playbook has plays for one state of the cluster. */
   clusterState?: {state: 'new' | 'serving'; why: string}
 

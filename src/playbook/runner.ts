@@ -2,14 +2,14 @@ import {Listr, type ListrTask} from 'listr2'
 import type {Cluster, Host} from '../inventory/model.js'
 import {RELEASE_STATE, parseReleaseState} from '../modules/release-history.js'
 import {ADDR_PROBE, addressesOf} from '../modules/wait-for.js'
-import {oneShell, script, seq} from '../shell/index.js'
+import {oneShell, script} from '../shell/index.js'
 import type {Transport} from '../transport/types.js'
 import {refusedByHost} from './connect.js'
 import {probeFor, type TaskResult} from './execute.js'
 import type {RunListener} from './events.js'
 import {prefetchSteps, runHostPlay, type Closing} from './host-tasks.js'
 import type {Interrupt} from './interrupt.js'
-import {parseJournal, settleJournalCommand} from './journal.js'
+import {parseJournal, settleAndUnlockCommand} from './journal.js'
 import {describeHolder, factsLockAndJournalCommand, newHolder, parseFactsAndLock, unlockCommand} from './lock.js'
 import {beforeBatch, probeBatch, type ProbeAnswer} from './prefetch.js'
 import type {DecideRelease} from './releases.js'
@@ -268,20 +268,23 @@ function hostRow(run: RunState, host: string, ms: number): string {
  */
 function playTask(run: RunState, index: number, forks: number, firstProbes: FirstProbes, finish: (h: Host) => Promise<void>, closing: (h: Host) => Closing | undefined, tree: LiveTree): ListrTask {
   const {play, hosts} = run.plays[index]
-  const hostTask = (host: Host): ListrTask => ({
+  const hostTask = (host: Host, at: number, p: Play): ListrTask => ({
     title: host.name,
     task: async (_, ht) => {
       const started = Date.now()
       tree.rows.set(host.name, ht)
       let ok: boolean
       try {
-        // Read for this play only: a host whose first play changed with the cluster's state probes for itself.
+        // Read for the play the host was to start with. A host whose first play changed with the cluster's state
+        // (a new cluster's directors) keeps them when that play has as many steps (the same tasks, a YAML anchor):
+        // each answer is used only where its probe is this step's own (host-tasks.ts), so a mismatch costs a probe.
         const first = firstProbes.get(host.name)
-        const probes = first?.index === index && index === run.firstPlay(host) ? first.answers : undefined
-        ok = await runHostPlay(run, play, index, host, probes, run.lastPlay(host) === index ? closing(host) : undefined)
+        const aligned = first !== undefined && prefetchSteps(run.plays[first.index].play).length === prefetchSteps(p).length
+        const probes = first && aligned && at === run.firstPlay(host) ? first.answers : undefined
+        ok = await runHostPlay(run, p, at, host, probes, run.lastPlay(host) === at ? closing(host) : undefined)
       } finally {
         tree.rows.delete(host.name)
-        if (run.lastPlay(host) === index) void finish(host)
+        if (run.lastPlay(host) === at) void finish(host)
       }
       // A host whose step failed is a failed row, so neither it nor its play gets a tick.
       // Named by its own failed step: hosts of one batch can fail at once, and run.failure holds only the first.
@@ -291,26 +294,41 @@ function playTask(run: RunState, index: number, forks: number, firstProbes: Firs
     },
   })
   const notRun = () => (run.stopped ? `${run.interrupted ? 'interrupted' : 'the run stopped after a failure'}: not run` : false)
+  const title = (p: Play, hs: Host[]) => `${p.name} (${hs.length ? hs.map((h) => h.name).join(', ') : 'no hosts'})`
   return {
-    title: `${play.name} (${hosts.length ? hosts.map((h) => h.name).join(', ') : 'no hosts'})`,
+    title: title(play, hosts),
     skip: () =>
-      run.stopped ? `${play.name}: not run, the run stopped earlier`
+      run.alongside.has(index) ? `${play.name}: ran alongside ${run.plays[run.alongside.get(index)!].play.name}`
+      : run.stopped ? `${play.name}: not run, the run stopped earlier`
       : hosts.length === 0 ? `${play.name}: no hosts`
       : run.skippedPlays.has(index) ? `${play.name}: not run, the cluster is ${play.cluster === 'new' ? 'serving' : 'new'}`
       : false,
     task: (_, pt) => {
       tree.play = pt
       run.emit({type: 'play', name: play.name, hosts: hosts.map((h) => h.name)})
+      // The next play this run does not skip may start now too (with_previous): its rows first, so that --forks
+      // lets them start at once.
+      const next = run.plays.findIndex((p, i) => i > index && !run.skippedPlays.has(i) && p.hosts.length > 0)
+      const oneBatch = (i: number) => batches(run.plays[i].hosts, run.plays[i].play.serial).length === 1
+      const along = next >= 0 && run.plays[next].play.with_previous && oneBatch(index) && oneBatch(next) && !run.plays[next].hosts.some((h) => hosts.includes(h)) ? next : -1
+      const alongRows: ListrTask[] = []
+      if (along >= 0) {
+        const other = run.plays[along]
+        run.alongside.set(along, index)
+        pt.title = `${title(play, hosts)} + ${title(other.play, other.hosts)}`
+        run.emit({type: 'play', name: other.play.name, hosts: other.hosts.map((h) => h.name), alongside: play.name})
+        alongRows.push(...other.hosts.map((h) => ({...hostTask(h, along, other.play), skip: notRun})))
+      }
       const list = batches(hosts, play.serial)
       const rows = list.length === 1
-        ? list[0].map((h) => ({...hostTask(h), skip: notRun}))
+        ? list[0].map((h) => ({...hostTask(h, index, play), skip: notRun}))
         : list.map((batch) =>
             batch.length === 1
-              ? {...hostTask(batch[0]), skip: notRun}
-              : {title: batch.map((h) => h.name).join(', '), skip: notRun, task: (_: unknown, bt: {newListr: (t: ListrTask[], o: object) => unknown}) => bt.newListr(batch.map(hostTask), {concurrent: Math.max(1, forks), exitOnError: false})},
+              ? {...hostTask(batch[0], index, play), skip: notRun}
+              : {title: batch.map((h) => h.name).join(', '), skip: notRun, task: (_: unknown, bt: {newListr: (t: ListrTask[], o: object) => unknown}) => bt.newListr(batch.map((h) => hostTask(h, index, play)), {concurrent: Math.max(1, forks), exitOnError: false})},
           )
       // Returned, not run: the host rows are part of this one tree, drawn once.
-      return pt.newListr(rows as ListrTask[], {concurrent: list.length === 1 ? Math.max(1, forks) : false, exitOnError: false})
+      return pt.newListr([...alongRows, ...rows] as ListrTask[], {concurrent: list.length === 1 ? Math.max(1, forks) : false, exitOnError: false})
     },
   }
 }
@@ -351,7 +369,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
 
   // Phase 4, unlock: a host is given back as soon as it is done, rather than after the last director (a second run
   // takes every lock it needs before it changes anything); the journal loses only what this run finished.
-  const settleAndUnlock = (handled: string[]) => seq(settleJournalCommand(cluster.deploy.stateDir, handled), unlockCommand(cluster.deploy.stateDir, runId))
+  const settleAndUnlock = (handled: string[]) => settleAndUnlockCommand(cluster.deploy.stateDir, runId, handled)
   // A host whose last play ends with a batch of changes is settled and unlocked by that batch, when every step passed.
   const closing = (host: Host): Closing | undefined =>
     check || !run.locked.includes(host.name)

@@ -23,6 +23,8 @@ export const play = z
     serial: z.number().int().min(0).optional().describe('Hosts per batch (0 = all, bounded by --forks). A failed batch stops the run.'),
     cluster: z.enum(['new', 'serving']).optional()
       .describe('Run this play only on a new cluster (no director holds any VIP of any instance) or only while some VIP is served; decided once per run, when connecting, from every director\'s addresses.'),
+    with_previous: z.boolean().optional()
+      .describe('Start together with the play that runs before it (the one this run does not skip) instead of after it, when the two share no host and this one runs in one batch: e.g. a new cluster\'s directors alongside its real servers. A failure in either stops the run after both.'),
     tasks: z.array(task).min(1),
     handlers: z.record(z.string(), task.omit({notify: true})).optional().describe('Tasks run only when notified, after the play\'s tasks.'),
     post_tasks: z.array(task.omit({notify: true})).optional().describe('Tasks run after the handlers, e.g. health checks that gate the next batch.'),

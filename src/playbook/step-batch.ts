@@ -24,7 +24,7 @@ export async function runStepBatch(exec: (c: ShellCommand, stdin?: string | Buff
   const items: Framed[] = groups.flat().map((s) => {
     const bytes = s.stdin === undefined ? undefined : Buffer.isBuffer(s.stdin) ? s.stdin : Buffer.from(s.stdin, 'utf8')
     if (bytes?.length) payloads.push(bytes)
-    return {command: s.command, stdinBytes: bytes?.length || undefined, stop: true}
+    return {command: s.command, stdinBytes: bytes?.length || undefined, selfDelimited: s.selfDelimited, stop: true}
   })
   if (probe) items.push({command: probe})
   if (closing) items.push({command: closing})
@@ -32,7 +32,7 @@ export async function runStepBatch(exec: (c: ShellCommand, stdin?: string | Buff
   const r = await exec(framedBatch(items, token), payloads.length ? Buffer.concat(payloads) : undefined)
   let answers: ExecResult[]
   try {
-    answers = parseBatch(r.stdout, items.length, token, true)
+    answers = parseBatch(r.stdout, items.length, token, true, r.stderr)
   } catch {
     answers = []
   }

@@ -18,7 +18,7 @@ const describe = (t: Partial<Task> & {name: string; module: string}) =>
 export function listTasksText(file: string, pb: Playbook): string {
   const lines = [`playbook: ${file}`]
   pb.plays.forEach((p, i) => {
-    lines.push('', `  play #${i + 1} (${p.name}): hosts ${Array.isArray(p.hosts) ? p.hosts.join(', ') : p.hosts}${p.serial ? `, serial ${p.serial}` : ''}${onlyWhen(p.cluster)}`)
+    lines.push('', `  play #${i + 1} (${p.name}): hosts ${Array.isArray(p.hosts) ? p.hosts.join(', ') : p.hosts}${p.serial ? `, serial ${p.serial}` : ''}${onlyWhen(p.cluster)}${p.with_previous ? ', alongside the play before it' : ''}`)
     for (const t of p.tasks) lines.push(`    ${describe(t)}`)
     for (const [name, h] of Object.entries(p.handlers ?? {})) lines.push(`    handler ${name}: ${describe(h)}`)
     for (const t of p.post_tasks ?? []) lines.push(`    ${describe(t)}`)

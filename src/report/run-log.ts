@@ -11,7 +11,7 @@ export function runLogLines(e: RunEvent): string[] {
     case 'phase':
       return [e.status === 'ok' ? e.text : `stopped: ${e.text}`]
     case 'play':
-      return [`PLAY [${e.name}] ${e.hosts.join(', ') || '(no hosts)'}`]
+      return [`PLAY [${e.name}] ${e.hosts.join(', ') || '(no hosts)'}${e.alongside ? ` — alongside ${e.alongside}` : ''}`]
     case 'task-start':
       return []
     case 'not-run':

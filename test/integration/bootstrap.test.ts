@@ -70,4 +70,19 @@ describe('deploy: a new cluster starts its directors together, a serving one kee
     for (const d of ['lb1', 'lb2']) assert.deepEqual(playsOf(run, d), ['directors together (new cluster)'])
     assert.deepEqual(await vipHolders(), ['lb1'])
   })
+
+  test('a new cluster whose real servers have work too: the directors start alongside them, not after them', async () => {
+    for (const d of ['lb1', 'lb2']) await lab.sh(d, 'kill -TERM "$(cat /run/keepalived.pid)"; i=0; while [ -s /run/keepalived.pid ] && kill -0 "$(cat /run/keepalived.pid)" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done')
+    // A sysctl makes every real server a target of the "real servers" play.
+    writeFileSync(lab.inventory, readFileSync(lab.inventory, 'utf8').replace(/^ {2}(web\d+): \{ address: ([\d.]+), port: 80 \}$/gm, '  $1: { address: $2, port: 80, tuning: { sysctls: { net.core.somaxconn: 1500 } } }'))
+    const r = await lbctl(['deploy', lab.inventory])
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    const log = r.stderr.split('\n')
+    const plays = log.filter((l) => l.startsWith('PLAY ['))
+    assert.deepEqual(plays, ['PLAY [real servers] web1, web2, web3', 'PLAY [directors together (new cluster)] lb1, lb2 — alongside real servers'])
+    // Both plays announced before any host finished a step: they run at once.
+    assert.ok(log.indexOf(plays[1]) < log.findIndex((l) => /^(ok|changed): \[/.test(l)), r.stderr)
+    assert.ok(log.some((l) => /^changed: \[web1\] sysctls/.test(l)) && log.some((l) => /^(ok|changed): \[lb1\] VIPs on their master/.test(l)), r.stderr)
+    assert.deepEqual(await vipHolders(), ['lb1'])
+  })
 })

@@ -60,12 +60,8 @@ test('a batch of probes starts no program but its sh, and scripts run inside it:
 
 // The steps of a host's queued changes, sent in one round trip (playbook/step-batch.ts), run by a real sh.
 const local = async (c: {text: string}, stdin?: string | Buffer) => {
-  try {
-    return {code: 0, stdout: execFileSync('/bin/sh', ['-c', c.text], {encoding: 'utf8', input: stdin ?? ''}), stderr: ''}
-  } catch (error) {
-    const e = error as {status: number; stdout: string; stderr: string}
-    return {code: e.status, stdout: e.stdout, stderr: e.stderr}
-  }
+  const r = spawnSync('/bin/sh', ['-c', c.text], {encoding: 'utf8', input: stdin ?? ''})
+  return {code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr}
 }
 
 test('a batch of steps gives each step exactly its own stdin, even a step that stops reading early', async () => {
@@ -78,6 +74,23 @@ test('a batch of steps gives each step exactly its own stdin, even a step that s
   const b = await runStepBatch(local, groups, raw`echo probe`)
   assert.deepEqual(b.steps.map((g) => g.map((r) => [r.code, r.stdout])), [[[0, 'first\n']], [[0, '0 1 2 255 10 0\n'], [0, 'none\n']], [[0, "it's\n"]]])
   assert.equal(b.probe?.stdout, 'probe\n')
+})
+
+test("self-delimited steps read their own lines straight from the batch's stdin, between steps that get a copy", async () => {
+  const reads = raw`n=0; while IFS= read -r l && [ "$l" != . ]; do n=$((n + 1)); printf '%s|' "$l"; done; echo " $n"`
+  const groups = [
+    [{label: 'lines', command: reads, stdin: 'a b\n\\x\n.\n', selfDelimited: true}],
+    [{label: 'copy', command: raw`od -An -tu1 | tr -s ' ' | sed 's/^ //'`, stdin: Buffer.from([0, 10, 46, 10])}],
+    [{label: 'lines again', command: reads, stdin: 'last\n.\n', selfDelimited: true}],
+  ]
+  const b = await runStepBatch(local, groups)
+  assert.deepEqual(b.steps.map((g) => g.map((r) => [r.code, r.stdout])), [[[0, 'a b|\\x| 2\n']], [[0, '0 10 46 10\n']], [[0, 'last| 1\n']]])
+})
+
+test("a step's stderr reaches the controller with no file on the host, framed apart from the next step's", async () => {
+  const groups = [[{label: 'warns', command: raw`echo warning >&2; echo out`}], [{label: 'quiet', command: raw`echo two`}]]
+  const b = await runStepBatch((c, stdin) => local({text: `TMPDIR=/nonexistent; ${c.text}`}, stdin), groups)
+  assert.deepEqual(b.steps.map((g) => g.map((r) => [r.code, r.stdout, r.stderr])), [[[0, 'out\n', 'warning\n']], [[0, 'two\n', '']]])
 })
 
 test('a batch stops at the first step that fails: the steps after it and the probe do not run', async () => {

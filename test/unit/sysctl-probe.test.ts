@@ -7,7 +7,8 @@ import {spawnSync} from 'node:child_process'
 import {readFileSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {test} from 'node:test'
-import {parseSysctlFacts, planSysctls, sysctl} from '../../src/modules/sysctl.js'
+import {APPLY_DROPINS, parseSysctlFacts, planSysctls, sysctl} from '../../src/modules/sysctl.js'
+import {script} from '../../src/shell/index.js'
 import type {ModuleContext} from '../../src/modules/types.js'
 import {freshDir} from '../helpers/lab.js'
 
@@ -85,4 +86,35 @@ test('sysctl apply: when the record cannot be written, no sysctl is changed (exi
   assert.match(r.stderr, /cannot record sysctl values in .*sysctl\.orig \(disk full\?\); no sysctl was changed/)
   assert.equal(r.stdout, `${spawnSync('unshare', ['-n', 'sysctl', '-n', 'net.core.somaxconn'], {encoding: 'utf8'}).stdout}`)
   assert.equal(readFileSync(join(state, 'sysctl.orig'), 'utf8'), 'net.ipv4.tcp_fin_timeout=60\n')
+})
+
+test('sysctl apply: a key already recorded is set with no new record; the step reads its stdin to "." and no further', {skip: !inNetns && 'needs root (unshare -n)'}, () => {
+  const state = freshDir('lbctl-sysctl-')
+  writeFileSync(join(state, 'sysctl.orig'), 'net.core.somaxconn=4096\n')
+  const plan = planSysctls({'net.core.somaxconn': '1000'}, {live: {'net.core.somaxconn': '2000'}, original: {'net.core.somaxconn': '4096'}}, state, true)
+  const step = plan.steps[0]
+  // What follows the step's own bytes is the next step's: it must still be there for `cat`.
+  const r = spawnSync('unshare', ['-n', 'sh', '-c', `${step.command.text}; rc=$?; sysctl -n net.core.somaxconn; cat; exit $rc`], {input: `${step.stdin}next step\n`, encoding: 'utf8'})
+  assert.equal(r.status, 0, r.stderr)
+  assert.equal(r.stdout, '1000\nnext step\n')
+  assert.equal(readFileSync(join(state, 'sysctl.orig'), 'utf8'), 'net.core.somaxconn=4096\n')
+})
+
+test('sysctl apply: a value the kernel refuses fails the step with the key and the value', {skip: !inNetns && 'needs root (unshare -n)'}, () => {
+  const r = applyInNetns(freshDir('lbctl-sysctl-'), {'net.core.somaxconn': 'lots'}, {live: {'net.core.somaxconn': '4096'}, original: {}}, 'true')
+  assert.notEqual(r.status, 0)
+  assert.match(r.stderr, /cannot set sysctl net\.core\.somaxconn to lots \(no such key, or the kernel refused the value\)/)
+})
+
+test('sysctl drop-ins are applied as sysctl -p would: comments skipped, spaces trimmed, a missing file skipped, a slash key', {skip: !inNetns && 'needs root (unshare -n)'}, () => {
+  const dir = freshDir('lbctl-sysctl-')
+  writeFileSync(join(dir, 'a.conf'), '# Managed by lbctl\n\nnet.core.somaxconn = 1234\n  net.ipv4.ip_local_port_range =\t20000 30000  \n; old style comment\nnet/ipv4/conf/lo/arp_ignore=1')
+  const apply = script(APPLY_DROPINS, join(dir, 'a.conf'), join(dir, 'missing.conf'))
+  const r = spawnSync('unshare', ['-n', 'sh', '-c', `${apply.text} && sysctl -n net.core.somaxconn net.ipv4.ip_local_port_range net.ipv4.conf.lo.arp_ignore`], {encoding: 'utf8'})
+  assert.equal(r.status, 0, r.stderr)
+  assert.equal(r.stdout, '1234\n20000\t30000\n1\n')
+  writeFileSync(join(dir, 'b.conf'), 'net.ipv4.no_such_key = 1\n')
+  const bad = spawnSync('unshare', ['-n', 'sh', '-c', script(APPLY_DROPINS, join(dir, 'b.conf')).text], {encoding: 'utf8'})
+  assert.notEqual(bad.status, 0)
+  assert.match(bad.stderr, /cannot set sysctl net\.ipv4\.no_such_key to 1/)
 })
