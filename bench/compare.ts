@@ -10,9 +10,11 @@ import {mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {loadInventory} from '../src/inventory/index.js'
+import type {Host} from '../src/inventory/model.js'
 import {labDown, labSshArgv, labUp} from '../src/lab/index.js'
 import {sshConnect} from '../src/playbook/connect.js'
 import {runNamedPlaybook} from '../src/playbook/index.js'
+import {raw} from '../src/shell/index.js'
 import {resetSshCounters, sshCounters} from '../src/transport/index.js'
 import {everyHostInventories, sec, timed} from './lib.js'
 
@@ -52,6 +54,31 @@ async function floor(lab: string, hosts: string[]): Promise<number> {
     if (codes.some((c) => c !== 0)) throw new Error(`${lab}: bare ssh failed`)
   }
   return median(times)
+}
+
+/**
+ * What one more round trip costs when every host takes it at once: lbctl's transport connected to every host, then
+ * `sh -c true` on all of them together over the open connections (a channel, the login shell and sh), median of 3.
+ * A change needs two round trips per host (facts, actions), so floor + this is the physics of a change.
+ */
+async function roundTrip(hosts: Host[]): Promise<number> {
+  const open = await sshConnect({forks: hosts.length})(hosts)
+  try {
+    const ts = [...open.values()].map((t) => {
+      if (t instanceof Error) throw t
+      return t
+    })
+    const times: number[] = []
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now()
+      const rs = await Promise.all(ts.map((t) => t.exec(raw`sh -c true`)))
+      times.push(performance.now() - t0)
+      if (rs.some((r) => r.code !== 0)) throw new Error('sh -c true failed')
+    }
+    return median(times)
+  } finally {
+    await Promise.all([...open.values()].map((t) => (t instanceof Error ? undefined : t.close())))
+  }
 }
 
 async function lbctl(inventory: string, what: string, forks: number): Promise<Run & {changed: number}> {
@@ -121,6 +148,8 @@ try {
     const targets = lab.hosts.filter((h) => h.role !== 'client').map((h) => h.name)
 
     const floors = [await floor(c.name, targets)]
+    const rt = await roundTrip([...cluster.directors, ...cluster.realServers].filter((h) => targets.includes(h.name)))
+    notes.push(`${c.hosts} hosts: one more round trip on every host at once (open connections, \`sh -c true\`, median of 3): ${sec(rt)}; floor + that: ${sec(floors[0] + rt)} = ${x(floors[0] + rt, floors[0])} the floor`)
     const l1 = await lbctl(first, 'first deploy', targets.length)
     const l2 = await lbctl(first, 'no-op', targets.length)
     const l3 = await lbctl(change, 'change', targets.length)
