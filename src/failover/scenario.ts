@@ -17,7 +17,7 @@ import {expectations, type Scenario} from './scenarios.js'
 import {renderedFiles, runSteps, type StepContext, type StepRun} from './steps.js'
 import {faultTarget} from './targets.js'
 import type {VipTracker} from './tracker.js'
-import type {Baseline, Bound, ProbeTarget, ScenarioResult} from './types.js'
+import type {Baseline, Bound, ProbeResult, ProbeTarget, ScenarioResult} from './types.js'
 import {awaitSynced, openEstablished} from './established.js'
 import {awaitReplication, cookieClients, sourceClients} from './sticky.js'
 import {ratioOf, verdict} from './verdict.js'
@@ -262,6 +262,9 @@ export async function runScenario(sc: Scenario, ctx: ScenarioContext): Promise<S
   result.staleVips = staleVips(events, allVips)
   for (const s of result.staleVips) result.notes.push(`${s.vip} stayed on ${s.director} for ${(s.durationMs / 1000).toFixed(2)} s after its keepalived died (a stale VIP: it still answers ARP there)`)
   const movedS = moved && faultAt !== undefined ? (moved.at - faultAt) / 1000 : undefined
+  const failed = probes.filter((p) => !p.ok)
+  const lost = faultAt === undefined ? [] : inFlightAt(failed, faultAt, tracker.uncertaintyMs())
+  if (lost.length) result.notes.push(`${lost.length} probe(s) in flight when the fault hit failed (${lost.map((p) => `${p.detail} after ${Math.round(p.latency)} ms`).join(', ')}): a request a server has already taken dies with it, and no proxy can retry it`)
   result.measures = {
     movedS,
     outageS: out.longestMs / 1000,
@@ -286,7 +289,8 @@ export async function runScenario(sc: Scenario, ctx: ScenarioContext): Promise<S
     movedS,
     movedTo: moved?.to,
     outageS: out.longestMs / 1000,
-    failedProbes: result.measures.failedProbes,
+    failedProbes: result.measures.failedProbes - lost.length,
+    failedAt: failed.filter((p) => !lost.includes(p)).map((p) => ({atS: faultAt === undefined ? undefined : (p.start - faultAt) / 1000, detail: p.detail})),
     splitBrain: result.splitBrain,
     restored: result.restored,
     restoreProblem,
@@ -415,4 +419,13 @@ async function waitBack(sc: Scenario, ctx: ScenarioContext, target: Host, holder
 async function listens(ctx: ScenarioContext, target: Host & {kind: 'real_server'}): Promise<string | undefined> {
   const r = await ctx.transports.get(target.name)!.exec(cmd`ss -Htln ${`sport = :${target.port}`} | grep -q .`, {timeoutMs: 5000}).catch(() => undefined)
   return r?.code === 0 ? undefined : `nothing listens on ${target.name}:${target.port}`
+}
+
+/**
+ * The failed probes that were in flight when the fault hit: started before its mark (within the clocks' uncertainty)
+ * and still going when it came. The mark is printed once the fault's command returned (kill, then echo), so a probe
+ * the fault cut off may end up to 250 ms before it on a busy host.
+ */
+export function inFlightAt(failed: ProbeResult[], faultAt: number, uncertaintyMs: number): ProbeResult[] {
+  return failed.filter((p) => p.start <= faultAt + uncertaintyMs && p.start + p.latency >= faultAt - 250 - uncertaintyMs)
 }

@@ -10,7 +10,9 @@ export interface VerdictInput {
   movedS?: number
   movedTo?: string
   outageS: number
+  /** Failed probes the expectation counts (not those in flight when the fault hit), and when each started. */
   failedProbes: number
+  failedAt?: {atS?: number; detail: string}[]
   splitBrain: SplitBrain[]
   restored: boolean
   restoreProblem?: string
@@ -39,7 +41,10 @@ export function verdict(v: VerdictInput): string[] {
     else if (limit !== undefined && v.movedS > limit + v.timingSlackMs / 1000) out.push(`the VIP moved after ${s(v.movedS)}, later than the bound ${s(v.bound!.seconds)} + ${pct}`)
   }
   if (v.expect.includes('vip_stays') && v.movedS !== undefined) out.push(`the VIP moved to ${v.movedTo ?? 'another director'} after ${s(v.movedS)}, but should have stayed`)
-  if (v.expect.includes('no_failed_probes') && v.failedProbes > 0) out.push(`${v.failedProbes} probe(s) failed, expected none`)
+  if (v.expect.includes('no_failed_probes') && v.failedProbes > 0) {
+    const which = (v.failedAt ?? []).slice(0, 3).map((f) => `${f.detail}${f.atS === undefined ? '' : ` at ${f.atS >= 0 ? '+' : ''}${f.atS.toFixed(2)} s`}`)
+    out.push(`${v.failedProbes} probe(s) failed, expected none${which.length ? ` (${which.join(', ')}${v.failedProbes > 3 ? ', …' : ''} against the fault)` : ''}`)
+  }
   const ratio = ratioOf(v.outageS, v.bound)
   if (ratio !== undefined && ratio > 1 + v.tolerance) out.push(`outage ${s(v.outageS)} is ${ratio.toFixed(2)} × the bound ${s(v.bound!.seconds)} (tolerance ${pct})`)
   for (const b of v.splitBrain) out.push(`split brain: ${b.vip} held by ${b.directors.join(' and ')} at once for ${(b.durationMs / 1000).toFixed(2)} s`)

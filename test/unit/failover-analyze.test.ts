@@ -190,6 +190,19 @@ describe('verdict', () => {
   })
 })
 
+test('a probe in flight when the fault hit is not one a proxy could have saved; one sent after it is', async () => {
+  const {inFlightAt} = await import('../../src/failover/scenario.js')
+  const probe = (start: number, latency: number): ProbeResult => ({target: 'web', start, latency, ok: false, detail: 'ECONNRESET'})
+  const fault = 10_000
+  const taken = probe(9_990, 15) // sent 10 ms before the kill's mark, cut off 5 ms after it
+  const lagged = probe(9_700, 80) // cut off by the kill before its mark was printed on a busy host
+  const before = probe(9_000, 30) // over long before the fault
+  const after = probe(10_050, 3) // sent after the fault: HAProxy should have redispatched it
+  assert.deepEqual(inFlightAt([taken, lagged, before, after], fault, 2), [taken, lagged])
+  const v = verdict({expect: ['no_failed_probes'], tolerance: 0.1, timingSlackMs: 0, outageS: 0, failedProbes: 1, failedAt: [{atS: 0.05, detail: 'ECONNRESET'}], splitBrain: [], restored: true, stepFailures: []})
+  assert.deepEqual(v, ['1 probe(s) failed, expected none (ECONNRESET at +0.05 s against the fault)'])
+})
+
 test('a split brain outlasts one advert interval (at least 200 ms) plus the timer delay measured on the hosts', async () => {
   const {splitBrainMinMs} = await import('../../src/failover/scenario.js')
   assert.equal(splitBrainMinMs({advertInt: 1}), 1000)
