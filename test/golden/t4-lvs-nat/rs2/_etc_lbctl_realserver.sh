@@ -65,7 +65,6 @@ start() {
 
 stop() {
     rc=0
-    read_addresses
     # The default route via 10.10.0.1 stays: a host without one is cut off, and the route it had before is unknown.
     echo "realserver: default route via 10.10.0.1 left in place"
     [ "$rc" -eq 0 ] && echo "realserver: stopped"
@@ -73,8 +72,6 @@ stop() {
 }
 
 status() {
-    read_knobs
-    read_addresses
     if ! has_gateway 10.10.0.1; then
         echo "missing: default route via 10.10.0.1"
         missing=1
